@@ -1,0 +1,1 @@
+"""Channel adapters: SMS (Twilio), Telegram and the terminal."""

@@ -1,0 +1,1 @@
+"""Storage backends behind one contract: in-memory twin, SQLite, PostgreSQL."""
