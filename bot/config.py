@@ -150,8 +150,12 @@ class Config:
 
     def _check_channels(self) -> None:
         twilio_any = any(
-            (self.twilio_account_sid, self.twilio_auth_token, self.twilio_from_number,
-             self.twilio_messaging_service_sid)
+            (
+                self.twilio_account_sid,
+                self.twilio_auth_token,
+                self.twilio_from_number,
+                self.twilio_messaging_service_sid,
+            )
         )
         if twilio_any and not self.sms_enabled:
             missing = [
@@ -159,8 +163,10 @@ class Config:
                 for n, v in (
                     ("TWILIO_ACCOUNT_SID", self.twilio_account_sid),
                     ("TWILIO_AUTH_TOKEN", self.twilio_auth_token),
-                    ("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID",
-                     self.twilio_from_number or self.twilio_messaging_service_sid),
+                    (
+                        "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID",
+                        self.twilio_from_number or self.twilio_messaging_service_sid,
+                    ),
                 )
                 if not v
             ]

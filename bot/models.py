@@ -89,10 +89,12 @@ class Option:
 @dataclass(frozen=True, slots=True)
 class Reply:
     """A message for the member. `text` is complete and localized, options included as
-    numbered lines; channels that can show buttons also get `options` to render them."""
+    numbered lines; channels that can show buttons use `body` (the text without those lines)
+    and render `options` as buttons."""
 
     text: str
     options: tuple[Option, ...] = ()
+    body: str = ""
     entry_id: str | None = None
     sources: tuple[str, ...] = ()
 

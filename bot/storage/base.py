@@ -8,11 +8,53 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from bot.errors import HotlineError
 from bot.models import Channel, ContactState, Lang, Reason, Urgency
+
+# Inbound de-duplication keys are kept this long, whatever the retention setting.
+INBOUND_KEY_TTL = timedelta(days=7)
+
+# The names the router service counts with `Transaction.count`.
+COUNTER_NAMES = (
+    "answered",
+    "unknown",
+    "escalated",
+    "opted_out",
+    "opted_in",
+    "deleted",
+    "offered_choice",
+)
+
+
+# The fields `Transaction.update_case` may change.
+UPDATABLE_CASE_FIELDS = frozenset(
+    {
+        "urgency",
+        "reason",
+        "lang",
+        "status",
+        "entry_id",
+        "topic_id",
+        "card_message_id",
+        "claimed_by",
+        "claimed_at",
+        "closed_at",
+        "repaged_at",
+    }
+)
+
+
+def counter_hour(at: datetime) -> datetime:
+    """Counters are kept per hour: the start of the UTC hour `at` falls in."""
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+class CaseNotFound(HotlineError, LookupError):
+    """`update_case` was given the number of a case that does not exist (any more)."""
 
 
 class CaseStatus(StrEnum):
@@ -70,7 +112,7 @@ class OutboxItem:
     address: str  # decrypted: phone number or chat id
     text: str  # decrypted
     payload: dict[str, Any] = field(default_factory=dict)  # e.g. message_thread_id, reply_markup
-    attempts: int = 0
+    attempts: int = 0  # failed attempts so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +124,23 @@ class PurgeResult:
     unmatched: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class CounterTotal:
+    """The sum of one report counter over a period, per FAQ entry and language."""
+
+    name: str
+    entry_id: str | None
+    lang: Lang | None
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnmatchedSample:
+    text: str  # redacted before it was stored; decrypted
+    lang: Lang
+    at: datetime
+
+
 class Transaction(Protocol):
     """Everything done inside one `Store.transaction()` commits or rolls back together."""
 
@@ -89,7 +148,10 @@ class Transaction(Protocol):
         """Record a provider event id ("sms:SM..", "tg:123"); False if it was seen before."""
         ...
 
-    def get_or_create_contact(self, channel: Channel, address: str, now: datetime) -> Contact: ...
+    def get_or_create_contact(self, channel: Channel, address: str, now: datetime) -> Contact:
+        """The contact, created if new. A new contact that had opted out before erasing its
+        data starts opted out (its hashed marker is folded into the new contact)."""
+        ...
 
     def find_contact(self, channel: Channel, address: str) -> Contact | None: ...
 
@@ -135,7 +197,8 @@ class Transaction(Protocol):
     def latest_case(self, contact_id: int) -> Case | None: ...
 
     def update_case(self, case_id: int, **changes: Any) -> Case:
-        """Change fields of `Case` (status, topic_id, claimed_by, ...) and return it."""
+        """Change fields of `Case` (status, topic_id, claimed_by, ...) and return it; raise
+        CaseNotFound for an unknown case and TypeError for a field `Case` does not have."""
         ...
 
     def cases_waiting(self, now: datetime) -> list[Case]:
@@ -151,8 +214,9 @@ class Transaction(Protocol):
         payload: dict[str, Any] | None = None,
     ) -> int: ...
 
-    def count(self, name: str, now: datetime, entry_id: str | None = None,
-              lang: Lang | None = None) -> None:
+    def count(
+        self, name: str, now: datetime, entry_id: str | None = None, lang: Lang | None = None
+    ) -> None:
         """Add one to a report counter (answered, escalated, opted_out, deleted, ...)."""
         ...
 
@@ -170,17 +234,42 @@ class Store(Protocol):
         """Lease due outbox items so no other worker takes them (SKIP LOCKED on PostgreSQL)."""
         ...
 
-    def mark_sent(self, item_id: int, now: datetime) -> None: ...
+    def mark_sent(self, item_id: int, now: datetime) -> None:
+        """Record delivery; the body, address and payload are wiped at once."""
+        ...
 
     def mark_retry(self, item_id: int, retry_at: datetime, error: str) -> None:
-        """Give the item back for a later attempt; `error` is a class name, never a body."""
+        """Give the item back for a later attempt; `error` is a class name, never a body.
+
+        Only a still-leased item is given back, so a slow worker whose lease ran out
+        cannot revive an item another worker has already sent."""
         ...
 
     def mark_failed(self, item_id: int, error: str) -> None:
-        """Give up on an item (permanent provider error)."""
+        """Give up on an item (permanent provider error); its body is wiped."""
         ...
 
-    def purge(self, older_than: datetime) -> PurgeResult: ...
+    def release(self, item_id: int, retry_at: datetime) -> None:
+        """Give a leased item back unattempted (the channel is paused); no attempt is counted."""
+        ...
+
+    def purge(self, older_than: datetime, *, now: datetime | None = None) -> PurgeResult:
+        """Delete transcripts, closed cases and unmatched samples older than `older_than`,
+        inbound keys older than `INBOUND_KEY_TTL` before `now`, sent outbox rows and failed
+        ones older than `older_than`."""
+        ...
+
+    def counter_totals(self, since: datetime) -> list[CounterTotal]:
+        """Counter sums since `since` (to the hour), for reports."""
+        ...
+
+    def unmatched_samples(self, since: datetime) -> list[UnmatchedSample]:
+        """Redacted unmatched questions since `since`, oldest first."""
+        ...
+
+    def cases_opened(self, since: datetime) -> list[Case]:
+        """Cases opened since `since`, oldest first (escalations and time to claim)."""
+        ...
 
     def ping(self) -> bool:
         """True when the database answers."""

@@ -1,0 +1,178 @@
+"""The outbox worker: sends queued messages once each, with leases, backoff and pacing.
+
+Messages are enqueued in the same transaction as the state change that produced them
+(`Transaction.enqueue`), so a crash never loses one; the worker leases due items
+(`Store.claim_outbox`), so several processes never take the same one, and marks each
+sent, retried or failed. Delivery is at-least-once only in one corner: a send that takes
+longer than the lease may be repeated by another worker, so sends are bounded by a
+timeout well under the lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from typing import Protocol
+
+from bot.errors import DeliveryError, StorageUnavailable
+from bot.models import Channel
+from bot.storage.base import OutboxItem, Store
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Sender(Protocol):
+    """Delivers one outbox item; raises DeliveryError (retry_after / permanent) on failure."""
+
+    async def send(self, item: OutboxItem) -> None: ...
+
+
+def _default_pacing() -> Mapping[Channel, float]:
+    # Twilio long codes take about one message per second per number; Telegram allows
+    # about 30 per second overall (and one per second per chat, which replies rarely hit).
+    return MappingProxyType({Channel.SMS: 1.0, Channel.TELEGRAM: 1 / 30})
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxPolicy:
+    """How the worker retries and paces; the defaults suit one Twilio number."""
+
+    batch: int = 20
+    lease_s: float = 60.0
+    send_timeout_s: float = 20.0  # well under the lease: see the module docstring
+    base_delay_s: float = 2.0
+    max_delay_s: float = 3600.0
+    jitter: float = 0.25  # +-25 % on computed backoff, so retries of many items spread out
+    max_attempts: int = 8
+    idle_s: float = 1.0  # wait between polls when nothing is due
+    pacing_s: Mapping[Channel, float] = field(default_factory=_default_pacing)
+
+    def backoff(self, attempts: int, rng: random.Random) -> float:
+        """Seconds to wait after the `attempts`-th failed attempt (1, 2, ...)."""
+        delay = min(self.max_delay_s, self.base_delay_s * 2.0 ** max(0, attempts - 1))
+        return delay * (1 + rng.uniform(-self.jitter, self.jitter))
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class OutboxWorker:
+    """Claims due outbox items and sends them. One per process is enough; many are safe."""
+
+    def __init__(
+        self,
+        store: Store,
+        sender: Sender,
+        clock: Clock = _utcnow,
+        *,
+        policy: OutboxPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._store = store
+        self._sender = sender
+        self._clock = clock
+        self._policy = policy or OutboxPolicy()
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._next_send: dict[Channel, datetime] = {}  # pacing, per channel
+        self._paused_until: dict[Channel, datetime] = {}  # after a provider's retry_after
+
+    async def run_once(self) -> int:
+        """Claim the due items and try each once; return how many were claimed."""
+        p = self._policy
+        # The store is synchronous (SQLAlchemy): run it in a thread to keep the loop free.
+        items = await asyncio.to_thread(self._store.claim_outbox, self._clock(), p.batch, p.lease_s)
+        for item in items:
+            await self._handle(item)
+        return len(items)
+
+    async def _handle(self, item: OutboxItem) -> None:
+        paused = self._paused_until.get(item.channel)
+        if paused is not None and paused > self._clock():
+            # The provider asked us to wait: give the item back without counting an attempt.
+            await asyncio.to_thread(self._store.release, item.id, paused)
+            return
+        await self._pace(item.channel)
+        try:
+            await asyncio.wait_for(self._sender.send(item), timeout=self._policy.send_timeout_s)
+        except DeliveryError as exc:
+            await self._failed(item, exc)
+        except Exception as exc:  # any sender bug or network error: retry later
+            await self._failed(item, exc)
+        else:
+            await self._mark_sent(item)
+
+    async def _mark_sent(self, item: OutboxItem) -> None:
+        # Sent but not recorded means sent again once the lease runs out: insist a little.
+        for attempt in range(3):
+            try:
+                await asyncio.to_thread(self._store.mark_sent, item.id, self._clock())
+            except StorageUnavailable:
+                if attempt == 2:
+                    raise
+                logger.warning("outbox item %d sent; recording it failed, retrying", item.id)
+                await self._sleep(1.0)
+            else:
+                logger.debug("outbox item %d sent over %s", item.id, item.channel.value)
+                return
+
+    async def _pace(self, channel: Channel) -> None:
+        interval = self._policy.pacing_s.get(channel, 0.0)
+        now = self._clock()
+        slot = self._next_send.get(channel, now)
+        if slot > now:
+            await self._sleep((slot - now).total_seconds())
+            now = self._clock()
+        self._next_send[channel] = max(now, slot) + timedelta(seconds=interval)
+
+    async def _failed(self, item: OutboxItem, exc: BaseException) -> None:
+        error = type(exc).__name__  # never str(exc): it could quote a number or a body
+        attempts = item.attempts + 1
+        now = self._clock()
+        if isinstance(exc, DeliveryError) and exc.permanent:
+            logger.warning("outbox item %d failed permanently (%s)", item.id, error)
+            await asyncio.to_thread(self._store.mark_failed, item.id, error)
+            return
+        if attempts >= self._policy.max_attempts:
+            logger.error(
+                "outbox item %d failed after %d attempts (%s); giving up", item.id, attempts, error
+            )
+            await asyncio.to_thread(self._store.mark_failed, item.id, error)
+            return
+        if isinstance(exc, DeliveryError) and exc.retry_after is not None:
+            retry_at = now + timedelta(seconds=max(0.0, exc.retry_after))
+            # Rate limits are per account/bot: hold the whole channel, not just this item.
+            self._paused_until[item.channel] = retry_at
+        else:
+            retry_at = now + timedelta(seconds=self._policy.backoff(attempts, self._rng))
+        logger.warning(
+            "outbox item %d attempt %d failed (%s); retrying in %.1fs",
+            item.id,
+            attempts,
+            error,
+            (retry_at - now).total_seconds(),
+        )
+        await asyncio.to_thread(self._store.mark_retry, item.id, retry_at, error)
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Poll and send until `stop` is set; survive database outages."""
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except StorageUnavailable:
+                logger.warning("outbox: the database is unavailable; retrying shortly")
+                handled = 0
+            if handled == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self._policy.idle_s)

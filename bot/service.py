@@ -1,0 +1,142 @@
+"""The hotline as one operation: take an inbound message, run the core inside one storage
+transaction (dedupe, contact, state, counters, escalation), return the replies.
+
+Every channel (SMS, Telegram, terminal) calls `Hotline.handle`; the handoff to volunteers
+plugs in through the `Escalations` protocol.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from bot.models import Event, EventKind, Inbound, Outcome, Reply, Urgency
+from bot.redact import redact
+from bot.router import Router
+from bot.storage.base import Contact, Direction, Store, Transaction
+
+logger = logging.getLogger(__name__)
+
+COUNTED = {
+    EventKind.ANSWERED: "answered",
+    EventKind.UNKNOWN: "unknown",
+    EventKind.OFFERED_CHOICE: "offered_choice",
+    EventKind.ESCALATED: "escalated",
+    EventKind.OPTED_OUT: "opted_out",
+    EventKind.OPTED_IN: "opted_in",
+    EventKind.DELETED: "deleted",
+}
+
+
+class Escalations(Protocol):
+    """What the volunteer handoff does inside the member's transaction."""
+
+    def available(self) -> bool:
+        """Can a volunteer be reached at all (group configured)?"""
+        ...
+
+    def escalate(self, tx: Transaction, contact: Contact, event: Event, msg: Inbound,
+                 now: datetime) -> int | None:
+        """Open (or reopen) a case; return its id to put the member in volunteer mode."""
+        ...
+
+    def relay(self, tx: Transaction, contact: Contact, msg: Inbound, now: datetime) -> bool:
+        """Pass a member message to the volunteer's topic; False if the case is gone."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """The result of one inbound message."""
+
+    replies: tuple[Reply, ...]
+    events: tuple[Event, ...] = ()
+    duplicate: bool = False
+
+
+class Hotline:
+    """Router + storage (+ handoff). Thread-safe; one per process."""
+
+    def __init__(
+        self,
+        router: Callable[[], Router],
+        store: Store,
+        *,
+        escalations: Escalations | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._router = router  # a callable, so a hot reload swaps the FAQ under running code
+        self.store = store
+        self.escalations = escalations
+        self.clock = clock
+
+    @property
+    def router(self) -> Router:
+        return self._router()
+
+    def handle(self, msg: Inbound) -> Handled:
+        now = self.clock()
+        router = self.router
+        with self.store.transaction() as tx:
+            if msg.provider_id and not tx.claim_inbound(f"{msg.channel}:{msg.provider_id}", now):
+                logger.info("duplicate %s delivery ignored", msg.channel)
+                return Handled((), duplicate=True)
+            contact = tx.get_or_create_contact(msg.channel, msg.sender, now)
+            tx.lock_contact(contact.id)
+            contact = tx.get_contact(contact.id) or contact  # fresh state under the lock
+            outcome = router.handle(msg, contact.state, now)
+            outcome = self._after(tx, contact, msg, outcome, now)
+        self._log(msg, outcome)
+        return Handled(outcome.replies, outcome.events)
+
+    def _after(self, tx: Transaction, contact: Contact, msg: Inbound, outcome: Outcome,
+               now: datetime) -> Outcome:
+        state = outcome.state
+        replies = outcome.replies
+        for event in outcome.events:
+            name = COUNTED.get(event.kind)
+            if name:
+                tx.count(name, now, entry_id=event.entry_id, lang=event.lang)
+            if event.kind is EventKind.UNKNOWN and msg.text.strip():
+                tx.record_unmatched(redact(msg.text)[:500], event.lang or state.lang, now)  # type: ignore[arg-type]
+        if outcome.erase:
+            tx.erase_contact(contact.id)
+            return outcome
+        relayed = any(e.kind is EventKind.RELAYED for e in outcome.events)
+        if relayed and self.escalations is not None:
+            if not self.escalations.relay(tx, contact, msg, now):
+                state.case_id = None  # the case is gone: the bot speaks again next time
+        escalation = next((e for e in outcome.events if e.kind is EventKind.ESCALATED), None)
+        if escalation is not None:
+            if self.escalations is not None and self.escalations.available():
+                case_id = self.escalations.escalate(tx, contact, escalation, msg, now)
+                if case_id is not None:
+                    state.case_id = str(case_id)
+            else:
+                # no volunteer group: keep the case for reports and follow-up by phone
+                tx.open_case(contact.id, escalation.urgency, escalation.reason,  # type: ignore[arg-type]
+                             escalation.lang or state.lang, escalation.entry_id, now)  # type: ignore[arg-type]
+        if state.case_id is not None or escalation is not None:
+            # the conversation around a case is kept (encrypted) for the volunteer
+            if msg.text.strip():
+                tx.add_transcript(contact.id, _int(state.case_id), Direction.IN, msg.text, now)
+            for reply in replies:
+                tx.add_transcript(contact.id, _int(state.case_id), Direction.OUT,
+                                  reply.text, now)
+        tx.save_state(contact.id, state, now)
+        return Outcome(replies, outcome.events, state, outcome.erase)
+
+    @staticmethod
+    def _log(msg: Inbound, outcome: Outcome) -> None:
+        # never the text, never the address: only what happened
+        kinds = ",".join(e.kind.value for e in outcome.events) or "none"
+        urgent = any(e.urgency is Urgency.URGENT for e in outcome.events)
+        logger.info("%s message handled: events=%s urgent=%s replies=%d", msg.channel.value,
+                    kinds, urgent, len(outcome.replies))
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None

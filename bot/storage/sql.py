@@ -1,0 +1,700 @@
+"""The SQL backend (SQLAlchemy Core) for SQLite and PostgreSQL.
+
+Locking: on SQLite every transaction starts with BEGIN IMMEDIATE, so writers queue on
+the database lock (busy_timeout) instead of failing half-way; on PostgreSQL rows are
+locked with SELECT ... FOR UPDATE (contacts, cases) and the outbox is leased with
+FOR UPDATE SKIP LOCKED. Inbound keys and new contacts rely on unique constraints with
+INSERT ... ON CONFLICT DO NOTHING on both.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from bot.errors import StorageUnavailable
+from bot.models import Channel, ContactState, Lang, Reason, Urgency
+from bot.storage.base import (
+    INBOUND_KEY_TTL,
+    UPDATABLE_CASE_FIELDS,
+    Case,
+    CaseNotFound,
+    CaseStatus,
+    Contact,
+    CounterTotal,
+    Direction,
+    OutboxItem,
+    PurgeResult,
+    TranscriptLine,
+    UnmatchedSample,
+    counter_hour,
+)
+from bot.storage.crypto import DecryptionError, Keyring
+from bot.storage.schema import (
+    cases,
+    contacts,
+    counters,
+    inbound_keys,
+    optout_markers,
+    outbox,
+    transcripts,
+    unmatched,
+)
+
+logger = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def create_sql_engine(url: str, *, search_path: str | None = None) -> Engine:
+    """An engine with the pragmas/pool settings this backend relies on.
+
+    `search_path` puts every table in one PostgreSQL schema (the tests use one per run).
+    Statement parameters are hidden from SQLAlchemy's logs and exception messages: they
+    are hashes and ciphertexts, but even those stay out of logs.
+    """
+    if url.startswith("sqlite"):
+        engine = create_engine(url, hide_parameters=True)
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    connect_args: dict[str, Any] = {"connect_timeout": 10}
+    if search_path:
+        connect_args["options"] = f"-csearch_path={search_path}"
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # Take transaction control away from the sqlite3 module, so BEGIN IMMEDIATE below
+    # is what opens every transaction.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    # Overwrite deleted rows (erased contacts, purged transcripts) instead of leaving them
+    # in free pages of the file.
+    cursor.execute("PRAGMA secure_delete = ON")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# sqlite3 reports schema mistakes as OperationalError too; those are bugs, not outages.
+_SQLITE_NOT_OUTAGE = ("no such ", "near ", "duplicate column", "table ")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean "the database cannot be reached or is busy"."""
+    if isinstance(exc, OperationalError) and isinstance(exc.orig, sqlite3.OperationalError):
+        return not str(exc.orig).startswith(_SQLITE_NOT_OUTAGE)
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def as_unavailable(exc: BaseException) -> StorageUnavailable:
+    orig = getattr(exc, "orig", None) or exc
+    return StorageUnavailable(f"the database is unavailable ({type(orig).__name__})")
+
+
+class SqlStore:
+    """`Store` on SQLite or PostgreSQL. Build it with `bot.storage.open_store`."""
+
+    def __init__(self, engine: Engine, keyring: Keyring) -> None:
+        self._engine = engine
+        self._keys = keyring
+        self._pg = engine.dialect.name == "postgresql"
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except (DBAPIError, PoolTimeoutError) as exc:
+            if is_unavailable(exc):
+                raise as_unavailable(exc) from exc
+            raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlTransaction]:
+        with self._begin() as conn:
+            yield SqlTransaction(conn, self._keys, pg=self._pg)
+
+    # -- outbox -------------------------------------------------------------------------
+
+    def claim_outbox(self, now: datetime, limit: int = 20, lease_s: float = 60) -> list[OutboxItem]:
+        token = secrets.token_hex(16)
+        due = or_(
+            and_(outbox.c.status == "pending", outbox.c.due_at <= now),
+            and_(outbox.c.status == "leased", outbox.c.lease_until <= now),
+        )
+        ids = select(outbox.c.id).where(due).order_by(outbox.c.due_at, outbox.c.id).limit(limit)
+        if self._pg:
+            ids = ids.with_for_update(skip_locked=True)
+        with self._begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(ids.scalar_subquery()))
+                .values(
+                    status="leased",
+                    lease_token=token,
+                    lease_until=now + timedelta(seconds=lease_s),
+                )
+            )
+            rows = conn.execute(
+                select(outbox).where(outbox.c.lease_token == token).order_by(outbox.c.id)
+            ).all()
+            items: list[OutboxItem] = []
+            for row in rows:
+                try:
+                    items.append(self._outbox_item(row))
+                except DecryptionError:
+                    logger.error("outbox item %d cannot be decrypted; marking it failed", row.id)
+                    conn.execute(
+                        update(outbox)
+                        .where(outbox.c.id == row.id)
+                        .values(**_wiped("failed"), last_error="DecryptionError")
+                    )
+            return items
+
+    def _outbox_item(self, row: Row[Any]) -> OutboxItem:
+        payload = self._keys.decrypt_json(row.payload_enc) if row.payload_enc else {}
+        return OutboxItem(
+            id=row.id,
+            channel=Channel(row.channel),
+            address=self._keys.decrypt(row.addr_enc),
+            text=self._keys.decrypt(row.text_enc),
+            payload=payload,
+            attempts=row.attempts,
+        )
+
+    def mark_sent(self, item_id: int, now: datetime) -> None:
+        with self._begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == item_id)
+                .values(**_wiped("sent"), sent_at=now, attempts=outbox.c.attempts + 1)
+            )
+
+    def mark_retry(self, item_id: int, retry_at: datetime, error: str) -> None:
+        with self._begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == item_id, outbox.c.status == "leased")
+                .values(
+                    status="pending",
+                    due_at=retry_at,
+                    lease_token=None,
+                    lease_until=None,
+                    attempts=outbox.c.attempts + 1,
+                    last_error=error[:64],
+                )
+            )
+
+    def release(self, item_id: int, retry_at: datetime) -> None:
+        with self._begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == item_id, outbox.c.status == "leased")
+                .values(status="pending", due_at=retry_at, lease_token=None, lease_until=None)
+            )
+
+    def mark_failed(self, item_id: int, error: str) -> None:
+        with self._begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == item_id, outbox.c.status == "leased")
+                .values(**_wiped("failed"), attempts=outbox.c.attempts + 1, last_error=error[:64])
+            )
+
+    # -- retention ----------------------------------------------------------------------
+
+    def purge(self, older_than: datetime, *, now: datetime | None = None) -> PurgeResult:
+        now = now or datetime.now(UTC)
+        with self._begin() as conn:
+            old_cases = select(cases.c.id).where(
+                cases.c.status == CaseStatus.CLOSED.value, cases.c.closed_at < older_than
+            )
+            n_transcripts = conn.execute(
+                delete(transcripts).where(
+                    or_(transcripts.c.at < older_than, transcripts.c.case_id.in_(old_cases))
+                )
+            ).rowcount
+            n_cases = conn.execute(
+                delete(cases).where(
+                    cases.c.status == CaseStatus.CLOSED.value, cases.c.closed_at < older_than
+                )
+            ).rowcount
+            n_keys = conn.execute(
+                delete(inbound_keys).where(inbound_keys.c.claimed_at < now - INBOUND_KEY_TTL)
+            ).rowcount
+            n_outbox = conn.execute(
+                delete(outbox).where(
+                    or_(
+                        outbox.c.status == "sent",
+                        and_(outbox.c.status == "failed", outbox.c.created_at < older_than),
+                    )
+                )
+            ).rowcount
+            n_unmatched = conn.execute(
+                delete(unmatched).where(unmatched.c.at < older_than)
+            ).rowcount
+        self.checkpoint()
+        return PurgeResult(
+            transcripts=n_transcripts,
+            cases=n_cases,
+            inbound_keys=n_keys,
+            outbox=n_outbox,
+            unmatched=n_unmatched,
+        )
+
+    # -- reports ------------------------------------------------------------------------
+
+    def counter_totals(self, since: datetime) -> list[CounterTotal]:
+        query = (
+            select(counters.c.name, counters.c.entry_id, counters.c.lang, func.sum(counters.c.n))
+            .where(counters.c.hour >= counter_hour(since))
+            .group_by(counters.c.name, counters.c.entry_id, counters.c.lang)
+            .order_by(counters.c.name, counters.c.entry_id, counters.c.lang)
+        )
+        with self._begin() as conn:
+            return [
+                CounterTotal(
+                    name=name, entry_id=entry or None, lang=Lang(lang) if lang else None, n=int(n)
+                )
+                for name, entry, lang, n in conn.execute(query)
+            ]
+
+    def unmatched_samples(self, since: datetime) -> list[UnmatchedSample]:
+        query = select(unmatched).where(unmatched.c.at >= since).order_by(unmatched.c.id)
+        with self._begin() as conn:
+            rows = conn.execute(query).all()
+        return [
+            UnmatchedSample(text=self._keys.decrypt(r.text_enc), lang=Lang(r.lang), at=r.at)
+            for r in rows
+        ]
+
+    def cases_opened(self, since: datetime) -> list[Case]:
+        query = select(cases).where(cases.c.opened_at >= since).order_by(cases.c.id)
+        with self._begin() as conn:
+            return [_case(row, self._keys) for row in conn.execute(query)]
+
+    def checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the file and empty it, so deleted rows
+        (overwritten there by secure_delete) do not linger in the -wal file. No-op on
+        PostgreSQL."""
+        if self._pg:
+            return
+        raw = self._engine.raw_connection()
+        try:
+            # Outside any transaction: a checkpoint cannot run inside one.
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        except sqlite3.Error as exc:  # busy readers: the next checkpoint will do it
+            logger.warning("WAL checkpoint skipped (%s)", type(exc).__name__)
+        finally:
+            raw.close()
+
+    def ping(self) -> bool:
+        try:
+            with self._engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except (DBAPIError, PoolTimeoutError):
+            logger.warning("database ping failed")
+            return False
+        return True
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+def _wiped(status: str) -> dict[str, Any]:
+    return {
+        "status": status,
+        "addr_enc": None,
+        "text_enc": None,
+        "payload_enc": None,
+        "lease_token": None,
+        "lease_until": None,
+    }
+
+
+def _case(row: Row[Any], keys: Keyring) -> Case:
+    return Case(
+        id=row.id,
+        contact_id=row.contact_id,
+        urgency=Urgency(row.urgency),
+        reason=Reason(row.reason),
+        lang=Lang(row.lang),
+        status=CaseStatus(row.status),
+        opened_at=row.opened_at,
+        entry_id=row.entry_id,
+        topic_id=row.topic_id,
+        card_message_id=row.card_message_id,
+        claimed_by=keys.decrypt(row.claimed_by_enc) if row.claimed_by_enc else None,
+        claimed_at=row.claimed_at,
+        closed_at=row.closed_at,
+        repaged_at=row.repaged_at,
+    )
+
+
+class SqlTransaction:
+    """`Transaction` on one SQL connection inside BEGIN ... COMMIT."""
+
+    def __init__(self, conn: Connection, keyring: Keyring, *, pg: bool) -> None:
+        self._conn = conn
+        self._keys = keyring
+        self._pg = pg
+
+    def _insert(self, table: Any) -> Any:
+        return (postgresql.insert if self._pg else sqlite.insert)(table)
+
+    # -- inbound ------------------------------------------------------------------------
+
+    def claim_inbound(self, key: str, now: datetime) -> bool:
+        hashes = self._keys.inbound_hashes(key)
+        stmt = self._insert(inbound_keys).values(key_hash=hashes[0], claimed_at=now)
+        # rowcount of an INSERT is only kept when asked for (SQLAlchemy 2).
+        stmt = stmt.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+        inserted = self._conn.execute(stmt).rowcount == 1
+        if inserted and len(hashes) > 1:
+            # Seen before the newest key was configured?
+            old = self._conn.execute(
+                select(inbound_keys.c.key_hash).where(inbound_keys.c.key_hash.in_(hashes[1:]))
+            ).first()
+            return old is None
+        return inserted
+
+    # -- contacts -----------------------------------------------------------------------
+
+    def _contact_row(
+        self, channel: Channel, address: str, *, lock: bool = False
+    ) -> Row[Any] | None:
+        hashes = self._keys.address_hashes(channel, address)
+        query = select(contacts).where(contacts.c.addr_hash.in_(hashes))
+        if lock and self._pg:
+            query = query.with_for_update()
+        return self._conn.execute(query).first()
+
+    def _to_contact(self, row: Row[Any]) -> Contact:
+        channel = Channel(row.channel)
+        address = self._keys.decrypt(row.addr_enc)
+        newest = self._keys.address_hash(channel, address)
+        if row.addr_hash != newest:
+            # Found under an older key: re-key the contact to the newest one.
+            self._conn.execute(
+                update(contacts)
+                .where(contacts.c.id == row.id)
+                .values(
+                    addr_hash=newest,
+                    addr_enc=self._keys.rotate(row.addr_enc),
+                    state_enc=self._keys.rotate(row.state_enc),
+                )
+            )
+        state = ContactState.from_dict(self._keys.decrypt_json(row.state_enc))
+        return Contact(
+            id=row.id, channel=channel, address=address, state=state, created_at=row.created_at
+        )
+
+    def get_or_create_contact(self, channel: Channel, address: str, now: datetime) -> Contact:
+        row = self._contact_row(channel, address)
+        if row is not None:
+            return self._to_contact(row)
+        hashes = self._keys.address_hashes(channel, address)
+        marked = self._conn.execute(
+            delete(optout_markers).where(optout_markers.c.addr_hash.in_(hashes))
+        ).rowcount
+        state = ContactState(opted_out=bool(marked))
+        stmt = self._insert(contacts).values(
+            channel=channel.value,
+            addr_hash=hashes[0],
+            addr_enc=self._keys.encrypt(address),
+            state_enc=self._keys.encrypt_json(state.to_dict()),
+            opted_out=state.opted_out,
+            created_at=now,
+            updated_at=now,
+        )
+        self._conn.execute(stmt.on_conflict_do_nothing())
+        # Either ours, or one another process committed a moment ago.
+        row = self._contact_row(channel, address)
+        assert row is not None
+        return self._to_contact(row)
+
+    def find_contact(self, channel: Channel, address: str) -> Contact | None:
+        row = self._contact_row(channel, address)
+        return None if row is None else self._to_contact(row)
+
+    def get_contact(self, contact_id: int) -> Contact | None:
+        row = self._conn.execute(select(contacts).where(contacts.c.id == contact_id)).first()
+        return None if row is None else self._to_contact(row)
+
+    def lock_contact(self, contact_id: int) -> None:
+        if self._pg:
+            self._conn.execute(
+                select(contacts.c.id).where(contacts.c.id == contact_id).with_for_update()
+            )
+        # SQLite: BEGIN IMMEDIATE already serialises every writer.
+
+    def save_state(self, contact_id: int, state: ContactState, now: datetime) -> None:
+        self._conn.execute(
+            update(contacts)
+            .where(contacts.c.id == contact_id)
+            .values(
+                state_enc=self._keys.encrypt_json(state.to_dict()),
+                opted_out=state.opted_out,
+                updated_at=now,
+            )
+        )
+
+    def is_opted_out(self, channel: Channel, address: str) -> bool:
+        hashes = self._keys.address_hashes(channel, address)
+        flag = self._conn.execute(
+            select(contacts.c.opted_out).where(contacts.c.addr_hash.in_(hashes))
+        ).scalar()
+        if flag is not None:
+            return bool(flag)
+        found = self._conn.execute(
+            select(optout_markers).where(optout_markers.c.addr_hash.in_(hashes))
+        ).first()
+        if found is None:
+            return False
+        if found.addr_hash != hashes[0]:
+            # Re-key the marker so it outlives the old key.
+            self._conn.execute(
+                self._insert(optout_markers)
+                .values(addr_hash=hashes[0], created_at=found.created_at)
+                .on_conflict_do_nothing()
+            )
+            self._conn.execute(
+                delete(optout_markers).where(optout_markers.c.addr_hash == found.addr_hash)
+            )
+        return True
+
+    def erase_contact(self, contact_id: int) -> None:
+        row = self._conn.execute(select(contacts).where(contacts.c.id == contact_id)).first()
+        if row is None:
+            return
+        hashes = {row.addr_hash}
+        newest: str | None = None
+        try:
+            channel = Channel(row.channel)
+            address = self._keys.decrypt(row.addr_enc)
+            hashes.update(self._keys.address_hashes(channel, address))
+            newest = self._keys.address_hash(channel, address)
+        except DecryptionError:
+            logger.warning("contact %d: address unreadable with the configured keys", contact_id)
+        conn = self._conn
+        conn.execute(delete(transcripts).where(transcripts.c.contact_id == contact_id))
+        conn.execute(delete(cases).where(cases.c.contact_id == contact_id))
+        conn.execute(delete(outbox).where(outbox.c.addr_hash.in_(hashes)))
+        conn.execute(delete(contacts).where(contacts.c.id == contact_id))
+        if row.opted_out:
+            conn.execute(
+                self._insert(optout_markers)
+                .values(addr_hash=newest or row.addr_hash, created_at=row.updated_at)
+                .on_conflict_do_nothing()
+            )
+
+    # -- transcripts --------------------------------------------------------------------
+
+    def add_transcript(
+        self, contact_id: int, case_id: int | None, direction: Direction, text: str, now: datetime
+    ) -> None:
+        self._conn.execute(
+            insert(transcripts).values(
+                contact_id=contact_id,
+                case_id=case_id,
+                direction=direction.value,
+                text_enc=self._keys.encrypt(text),
+                at=now,
+            )
+        )
+
+    def transcript(self, contact_id: int, limit: int = 10) -> list[TranscriptLine]:
+        rows = self._conn.execute(
+            select(transcripts)
+            .where(transcripts.c.contact_id == contact_id)
+            .order_by(transcripts.c.id.desc())
+            .limit(limit)
+        ).all()
+        return [
+            TranscriptLine(
+                direction=Direction(r.direction), text=self._keys.decrypt(r.text_enc), at=r.at
+            )
+            for r in reversed(rows)
+        ]
+
+    # -- cases --------------------------------------------------------------------------
+
+    def open_case(
+        self,
+        contact_id: int,
+        urgency: Urgency,
+        reason: Reason,
+        lang: Lang,
+        entry_id: str | None,
+        now: datetime,
+    ) -> Case:
+        result = self._conn.execute(
+            insert(cases).values(
+                contact_id=contact_id,
+                urgency=urgency.value,
+                reason=reason.value,
+                lang=lang.value,
+                status=CaseStatus.OPEN.value,
+                entry_id=entry_id,
+                opened_at=now,
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        case = self.get_case(int(key[0]))
+        assert case is not None
+        return case
+
+    def get_case(self, case_id: int, *, lock: bool = False) -> Case | None:
+        query = select(cases).where(cases.c.id == case_id)
+        if lock and self._pg:
+            query = query.with_for_update()
+        row = self._conn.execute(query).first()
+        return None if row is None else _case(row, self._keys)
+
+    def find_case_by_topic(self, topic_id: int) -> Case | None:
+        row = self._conn.execute(
+            select(cases).where(cases.c.topic_id == topic_id).order_by(cases.c.id.desc()).limit(1)
+        ).first()
+        return None if row is None else _case(row, self._keys)
+
+    def latest_case(self, contact_id: int) -> Case | None:
+        row = self._conn.execute(
+            select(cases)
+            .where(cases.c.contact_id == contact_id)
+            .order_by(cases.c.id.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else _case(row, self._keys)
+
+    def update_case(self, case_id: int, **changes: Any) -> Case:
+        values = _case_values(changes)
+        if "claimed_by" in values:
+            name = values.pop("claimed_by")
+            values["claimed_by_enc"] = None if name is None else self._keys.encrypt(str(name))
+        if values:
+            result = self._conn.execute(update(cases).where(cases.c.id == case_id).values(values))
+            found = result.rowcount == 1
+        else:
+            found = self.get_case(case_id) is not None
+        if not found:
+            raise CaseNotFound(f"case {case_id} does not exist")
+        case = self.get_case(case_id)
+        assert case is not None
+        return case
+
+    def cases_waiting(self, now: datetime) -> list[Case]:
+        rows = self._conn.execute(
+            select(cases)
+            .where(cases.c.status == CaseStatus.OPEN.value)
+            .order_by(cases.c.opened_at, cases.c.id)
+        )
+        return [_case(r, self._keys) for r in rows]
+
+    # -- outbox, counters, samples ------------------------------------------------------
+
+    def enqueue(
+        self,
+        channel: Channel,
+        address: str,
+        text: str,
+        now: datetime,
+        payload: dict[str, Any] | None = None,
+    ) -> int:
+        result = self._conn.execute(
+            insert(outbox).values(
+                channel=channel.value,
+                addr_hash=self._keys.address_hash(channel, address),
+                addr_enc=self._keys.encrypt(address),
+                text_enc=self._keys.encrypt(text),
+                payload_enc=self._keys.encrypt_json(payload) if payload else None,
+                status="pending",
+                attempts=0,
+                due_at=now,
+                created_at=now,
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def count(
+        self, name: str, now: datetime, entry_id: str | None = None, lang: Lang | None = None
+    ) -> None:
+        stmt = self._insert(counters).values(
+            hour=counter_hour(now),
+            name=name,
+            entry_id=entry_id or "",
+            lang=lang.value if lang else "",
+            n=1,
+        )
+        self._conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["hour", "name", "entry_id", "lang"],
+                set_={"n": counters.c.n + 1},
+            )
+        )
+
+    def record_unmatched(self, redacted_text: str, lang: Lang, now: datetime) -> None:
+        self._conn.execute(
+            insert(unmatched).values(
+                lang=lang.value, text_enc=self._keys.encrypt(redacted_text), at=now
+            )
+        )
+
+
+def _case_values(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate `update_case` changes and turn enums into their stored values."""
+    unknown = set(changes) - UPDATABLE_CASE_FIELDS
+    if unknown:
+        raise TypeError(f"update_case: Case has no field(s) {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "status":
+            value = CaseStatus(value).value
+        elif name == "urgency":
+            value = Urgency(value).value
+        elif name == "reason":
+            value = Reason(value).value
+        elif name == "lang":
+            value = Lang(value).value
+        values[name] = value
+    return values
