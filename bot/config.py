@@ -30,9 +30,11 @@ class Config:
     twilio_from_number: str | None = None
     twilio_messaging_service_sid: str | None = None
     twilio_api_url: str = TWILIO_API_URL
+    twilio_webhook_shared_key: str | None = None  # webhooks signed with a SharedKey
     telegram_bot_token: str | None = None
     telegram_webhook_secret: str | None = None
     telegram_api_url: str = TELEGRAM_API_URL
+    telegram_rate_limit: int = 30  # messages per second, all chats together (Bot API limit)
     volunteer_chat_id: int | None = None
     volunteer_ids: frozenset[int] = field(default_factory=frozenset)
     oncall_sms: tuple[str, ...] = ()
@@ -131,9 +133,11 @@ class Config:
             twilio_from_number=get("TWILIO_FROM_NUMBER"),
             twilio_messaging_service_sid=get("TWILIO_MESSAGING_SERVICE_SID"),
             twilio_api_url=(get("TWILIO_API_URL") or TWILIO_API_URL).rstrip("/"),
+            twilio_webhook_shared_key=get("TWILIO_WEBHOOK_SHARED_KEY"),
             telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
             telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"),
             telegram_api_url=(get("TELEGRAM_API_URL") or TELEGRAM_API_URL).rstrip("/"),
+            telegram_rate_limit=integer("TELEGRAM_RATE_LIMIT", 30, 1),
             volunteer_chat_id=volunteer_chat_id,
             volunteer_ids=volunteer_ids,
             oncall_sms=oncall,

@@ -23,6 +23,8 @@ from bot.yamlsrc import Document, Problem, load
 
 SETTINGS_FILE = "settings.yaml"
 LEXICON_FILE = "lexicon.yaml"
+NOT_ANSWERED_FILE = "not-answered.yaml"
+SPECIAL_FILES = (SETTINGS_FILE, LEXICON_FILE, NOT_ANSWERED_FILE)
 SCHEMA_DIR = "schema"
 REVIEW_MAX_AGE = timedelta(days=365)
 FULL_MAX_CHARS = 4096
@@ -111,6 +113,7 @@ class Faq:
     hours: Hours
     lexicon: Lexicon
     version: str  # short hash of the content, shown by /healthz
+    not_answered: dict[Lang, tuple[str, ...]] = field(default_factory=dict)
 
     def entry(self, entry_id: str) -> Entry:
         return self.entries[entry_id]
@@ -165,6 +168,15 @@ def _schema_problems(doc: Document, schema: dict[str, Any]) -> list[Problem]:
                 msg = f"{where}: missing language {what}"
             else:
                 msg = f"{where}: missing {what}"
+        elif err.validator == "uniqueItems" and isinstance(err.instance, list):
+            seen: set[str] = set()
+            dups = []
+            for item in err.instance:
+                key = json.dumps(item, sort_keys=True)
+                if key in seen and item not in dups:
+                    dups.append(item)
+                seen.add(key)
+            msg = f"{where}: listed twice: {', '.join(repr(d) for d in dups)}"
         elif err.validator == "additionalProperties":
             msg = f"{where}: {err.message} (check the spelling)"
         else:
@@ -321,12 +333,26 @@ def load_faq(faq_dir: Path, today: date | None = None) -> tuple[Faq | None, list
             if not any(p.file == ldoc.file and p.severity == "error" for p in problems):
                 lexicon = _lexicon(ldoc, problems)
 
+    not_answered: dict[Lang, tuple[str, ...]] = {}
+    na_path = faq_dir / NOT_ANSWERED_FILE
+    if na_path.exists():
+        digest.update(na_path.read_bytes())
+        ndoc, np_ = load(na_path, _display(na_path))
+        problems += np_
+        if ndoc is not None:
+            problems += _schema_problems(ndoc, _schema_for(faq_dir, "not-answered.schema.json"))
+            if isinstance(ndoc.data, dict):
+                not_answered = {
+                    lang: tuple(str(q) for q in ndoc.data.get(lang.value) or [])
+                    for lang in LANGS
+                }
+
     entries: dict[str, Entry] = {}
     where: dict[str, tuple[str, int]] = {}
     areas: list[Area] = []
     related_refs: list[tuple[str, str, Document, tuple[str | int, ...]]] = []
     area_files = sorted(
-        p for p in faq_dir.glob("*.yaml") if p.name not in (SETTINGS_FILE, LEXICON_FILE)
+        p for p in faq_dir.glob("*.yaml") if p.name not in SPECIAL_FILES
     )
     if not area_files:
         problems.append(Problem(_display(faq_dir), 1, "no FAQ files (*.yaml) found"))
@@ -398,6 +424,7 @@ def load_faq(faq_dir: Path, today: date | None = None) -> tuple[Faq | None, list
         hours=hours,
         lexicon=lexicon,
         version=digest.hexdigest()[:12],
+        not_answered=not_answered,
     )
     return faq, problems
 

@@ -1,10 +1,12 @@
 """Ranking FAQ entries for a texted question, in English, Spanish or a mix of both.
 
-Each message is folded (lowercase, no accents), slang and synonyms from the lexicon become
-language-neutral concepts (so "la migra" and "immigration" meet), other words are stemmed
+Each message is folded (lowercase, no accents); slang and synonyms from the lexicon become
+language-neutral concepts (so "la migra" and "immigration" meet); other words are stemmed
 (Snowball, English and Spanish) and typos are corrected against the FAQ's own vocabulary.
-Entries are scored by TF-IDF similarity to their example questions and titles, in both
-languages. The result is a ranked list with a confidence; the router decides what to do.
+Entries are scored by TF-IDF similarity to their example questions and titles (best single
+question and the entry as a whole), in both languages. Examples of questions the bot does
+not answer (faq/not-answered.yaml) compete as one more "entry": landing there means "no".
+The result is a ranked list with a confidence; the router decides what to do with it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from bot.models import Lang
 from bot.text import fold
 
 MAX_PHRASE_WORDS = 5
-TITLE_WEIGHT = 1.0
+NOT_ANSWERED = "_not_answered"  # the pseudo-entry of questions the bot does not answer
 
 _STEMMERS = {
     Lang.EN: snowballstemmer.stemmer("english"),
@@ -47,9 +49,10 @@ class Candidate:
 class Match:
     """Ranked candidates for one message and how sure the matcher is."""
 
-    candidates: tuple[Candidate, ...]
-    confidence: float  # 0..1, calibrated on the labelled set (see scripts/bench_router.py)
-    coverage: float  # share of the message's meaning the FAQ vocabulary knows
+    candidates: tuple[Candidate, ...]  # real entries only, best first
+    confidence: float  # 0..1: estimated chance the top candidate is right
+    coverage: float  # share of the message's content the FAQ vocabulary knows
+    not_answered: float = 0.0  # similarity to the questions the bot does not answer
     features: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
 
@@ -59,17 +62,22 @@ class Match:
 
 
 @dataclass(slots=True)
-class _Analysis:
-    features: list[str] = field(default_factory=list)
+class Analysis:
+    """A message turned into weighted features."""
+
+    features: dict[str, float] = field(default_factory=dict)  # feature -> match quality
     unknown: list[str] = field(default_factory=list)
-    en_votes: int = 0
-    es_votes: int = 0
 
 
 class Matcher:
-    """Built once per FAQ version; `rank()` is pure and thread-safe."""
+    """Built once per FAQ version; `rank()` is pure and safe to share across threads."""
 
-    # Decision thresholds, tuned on tests/data/eval/dev.jsonl (scripts/bench_router.py).
+    # Tuned on tests/data/eval/dev.jsonl with scripts/bench_router.py.
+    question_weight = 0.6  # best single example question vs the entry as a whole
+    answer_weight = 0.25  # the answer texts count a little towards an entry's vocabulary
+    unknown_weight = 0.7  # an unknown word weighs this share of the rarest known feature
+    fuzzy_quality = (1.0, 0.7, 0.45)  # by edit distance 0, 1, 2
+    # Decision thresholds (the router applies them).
     answer_threshold = 0.34
     reject_threshold = 0.18
     choice_margin = 0.06
@@ -79,70 +87,82 @@ class Matcher:
         self.faq = faq
         self.phrases: dict[tuple[str, ...], str] = {}  # folded phrase words -> "@concept"
         self.concept_stems: dict[str, str] = {}  # stem of a one-word lexicon entry -> concept
-        self.stopwords: dict[Lang, frozenset[str]] = {
-            lang: faq.lexicon.stopwords.get(lang, frozenset()) for lang in Lang
-        }
+        self.stopwords = frozenset().union(*faq.lexicon.stopwords.values()) if \
+            faq.lexicon.stopwords else frozenset()
         self.lang_words: dict[Lang, set[str]] = {lang: set() for lang in Lang}
         for concept, per_lang in faq.lexicon.concepts.items():
             for lang, phrases in per_lang.items():
                 for phrase in phrases:
-                    words = tuple(phrase.split())
+                    words = tuple(phrase.split())[:MAX_PHRASE_WORDS]
                     if not words:
                         continue
-                    self.phrases[words[:MAX_PHRASE_WORDS]] = "@" + concept
+                    self.phrases[words] = "@" + concept
                     self.lang_words[lang].update(words)
-                    if len(words) == 1 and len(words[0]) >= 4:
-                        self.concept_stems.setdefault(stem(words[0], lang), "@" + concept)
-        # Index: every example question and title is a "document" of its entry.
+                    if len(words) == 1:
+                        s = stem(words[0], lang)
+                        if len(s) >= 5:
+                            self.concept_stems.setdefault(s, "@" + concept)
         self.vocab: dict[str, frozenset[str]] = {}  # surface word -> features it stands for
-        docs: list[tuple[str, dict[str, float]]] = []
+        questions: list[tuple[str, dict[str, float]]] = []
+        answers: list[tuple[str, dict[str, float]]] = []
         for entry in faq.entries.values():
             for lang in Lang:
                 text = entry.text[lang]
-                for q in text.questions:
-                    docs.append((entry.id, self._doc_features(q, lang)))
-                title = self._doc_features(text.title, lang)
-                docs.append((entry.id, {f: w * TITLE_WEIGHT for f, w in title.items()}))
-                for w in fold(" ".join(text.questions)).split():
-                    self.lang_words[lang].add(w)
-        entry_df: dict[str, set[str]] = defaultdict(set)
-        for entry_id, feats in docs:
+                for q in (*text.questions, text.title):
+                    questions.append((entry.id, self._doc(q, lang)))
+                answers.append((entry.id, self._doc(text.sms + "\n" + text.full, lang,
+                                                    register=False)))
+                self.lang_words[lang].update(fold(" ".join(text.questions)).split())
+        for lang, qs in faq.not_answered.items():
+            for q in qs:
+                questions.append((NOT_ANSWERED, self._doc(q, lang)))
+        # inverse entry frequency over the real entries and the not-answered pseudo-entry
+        df: dict[str, set[str]] = defaultdict(set)
+        for entry_id, feats in questions:
             for f in feats:
-                entry_df[f].add(entry_id)
-        n = max(1, len(faq.entries))
-        self.idf: dict[str, float] = {f: math.log(1 + n / len(ids)) for f, ids in entry_df.items()}
-        self.max_idf = math.log(1 + n)
-        # question-level vectors (normalised) in an inverted index
+                df[f].add(entry_id)
+        n = len(faq.entries) + (1 if faq.not_answered else 0)
+        self.idf = {f: math.log(1 + n / len(ids)) for f, ids in df.items()}
+        self.max_idf = math.log(1 + max(1, n))
+        # question vectors (L2-normalised) in an inverted index; entry centroids likewise
         self.doc_entry: list[str] = []
         self.index: dict[str, list[tuple[int, float]]] = defaultdict(list)
         centroid: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        for i, (entry_id, feats) in enumerate(docs):
-            vec = {f: w * self.idf[f] for f, w in feats.items()}
-            norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        for i, (entry_id, feats) in enumerate(questions):
+            vec = _unit({f: w * self.idf[f] for f, w in feats.items()})
             self.doc_entry.append(entry_id)
             for f, v in vec.items():
-                self.index[f].append((i, v / norm))
-                centroid[entry_id][f] += v / norm
-        self.centroid_index: dict[str, list[tuple[str, float]]] = defaultdict(list)
-        for entry_id, vec in centroid.items():
-            norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+                self.index[f].append((i, v))
+                centroid[entry_id][f] += v
+        for entry_id, feats in answers:
+            vec = _unit({f: w * self.idf[f] for f, w in feats.items() if f in self.idf})
             for f, v in vec.items():
-                self.centroid_index[f].append((entry_id, v / norm))
-        self.fuzzy_words = sorted(w for w in self.vocab if len(w) >= 4)
+                centroid[entry_id][f] += v * self.answer_weight * 3
+        self.centroid_index: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        self.entry_features: dict[str, frozenset[str]] = {}
+        for entry_id, vec in centroid.items():
+            unit = _unit(vec)
+            self.entry_features[entry_id] = frozenset(unit)
+            for f, v in unit.items():
+                self.centroid_index[f].append((entry_id, v))
+        singles = {p[0] for p in self.phrases if len(p) == 1 and len(p[0]) >= 4}
+        self.fuzzy_words = sorted({w for w in self.vocab if len(w) >= 4} | singles)
+        self._lookup_cache: dict[str, tuple[frozenset[str], float]] = {}
 
     # --- analysis -------------------------------------------------------------------------
 
-    def _doc_features(self, text: str, lang: Lang) -> dict[str, float]:
-        """Features of an example question, registering its words in the vocabulary."""
-        out: dict[str, float] = defaultdict(float)
+    def _doc(self, text: str, lang: Lang, register: bool = True) -> dict[str, float]:
+        """Features of an example (or answer) text; examples extend the vocabulary."""
+        out: dict[str, float] = {}
         for kind, token in self._tokens(fold(text).split()):
             if kind == "concept":
                 out[token] = 1.0
-            elif token not in self.stopwords[lang] and (len(token) > 1 or token.isdigit()):
+            elif token not in self.stopwords and (len(token) > 1 or token.isdigit()):
                 f = stem(token, lang)
                 out[f] = 1.0
-                self.vocab[token] = self.vocab.get(token, frozenset()) | {f}
-        return dict(out)
+                if register:
+                    self.vocab[token] = self.vocab.get(token, frozenset()) | {f}
+        return out
 
     def _tokens(self, words: list[str]) -> list[tuple[str, str]]:
         """Greedy longest lexicon phrase first; other words pass through."""
@@ -160,125 +180,115 @@ class Matcher:
                 i += 1
         return out
 
-    def analyse(self, text: str) -> _Analysis:
-        a = _Analysis()
-        words = fold(text).split()
-        for w in words:
-            a.en_votes += w in self.lang_words[Lang.EN]
-            a.es_votes += w in self.lang_words[Lang.ES]
-        for kind, token in self._tokens(words):
+    def analyse(self, text: str) -> Analysis:
+        a = Analysis()
+        for kind, token in self._tokens(fold(text).split()):
             if kind == "concept":
-                a.features.append(token)
+                a.features[token] = 1.0
                 continue
-            if token in self.stopwords[Lang.EN] or token in self.stopwords[Lang.ES]:
+            if token in self.stopwords or (len(token) < 2 and not token.isdigit()):
                 continue
-            if len(token) < 2 and not token.isdigit():
-                continue
-            feats = self._word_features(token)
+            feats, quality = self._lookup(token)
             if feats:
-                a.features.extend(sorted(feats))
+                for f in feats:
+                    a.features[f] = max(a.features.get(f, 0.0), quality)
             else:
                 a.unknown.append(token)
         return a
 
-    def _word_features(self, word: str) -> frozenset[str]:
-        return _word_features_cached(self, word)
+    def _lookup(self, word: str) -> tuple[frozenset[str], float]:
+        cached = self._lookup_cache.get(word)
+        if cached is None:
+            cached = self._lookup_uncached(word)
+            if len(self._lookup_cache) < 100_000:
+                self._lookup_cache[word] = cached
+        return cached
 
-    def _lookup(self, word: str) -> frozenset[str]:
+    def _lookup_uncached(self, word: str) -> tuple[frozenset[str], float]:
         known = self.vocab.get(word)
         if known:
-            return known
+            return known, 1.0
         feats = {stem(word, lang) for lang in Lang} & self.idf.keys()
         if feats:
-            return frozenset(feats)
+            return frozenset(feats), 1.0
         for lang in Lang:
             concept = self.concept_stems.get(stem(word, lang))
             if concept:
-                return frozenset({concept})
+                return frozenset({concept}), 1.0
         if len(word) < 4 or word.isdigit():
-            return frozenset()
+            return frozenset(), 0.0
         limit = 1 if len(word) < 7 else 2
-        # typo: nearest known word (FAQ vocabulary or one-word lexicon entries)
         best = process.extractOne(
-            word, self._fuzzy_choices(), scorer=Levenshtein.distance, score_cutoff=limit
+            word, self.fuzzy_words, scorer=Levenshtein.distance, score_cutoff=limit
         )
         if best is None:
-            return frozenset()
-        choice = best[0]
+            return frozenset(), 0.0
+        choice, distance = str(best[0]), int(best[1])
+        quality = self.fuzzy_quality[min(distance, 2)]
         if choice in self.vocab:
-            return self.vocab[choice]
+            return self.vocab[choice], quality
         concept = self.phrases.get((choice,))
-        return frozenset({concept}) if concept else frozenset()
-
-    def _fuzzy_choices(self) -> list[str]:
-        cached: list[str] | None = getattr(self, "_fuzzy_cache", None)
-        if cached is None:
-            singles = [p[0] for p in self.phrases if len(p) == 1 and len(p[0]) >= 4]
-            cached = sorted(set(self.fuzzy_words) | set(singles))
-            self._fuzzy_cache = cached
-        return cached
+        return (frozenset({concept}), quality) if concept else (frozenset(), 0.0)
 
     # --- ranking --------------------------------------------------------------------------
 
     def rank(self, text: str, k: int = 3) -> Match:
-        a = self.analyse(text)
-        return self.rank_analysis(a, k)
+        return self.rank_analysis(self.analyse(text), k)
 
-    def rank_analysis(self, a: _Analysis, k: int = 3) -> Match:
-        qvec: dict[str, float] = defaultdict(float)
-        for f in a.features:
-            qvec[f] += self.idf.get(f, 0.0)
-        known = sum(qvec.values())
-        unknown_mass = len(a.unknown) * self.max_idf * 0.7
-        coverage = known / (known + unknown_mass) if known + unknown_mass else 0.0
+    def rank_analysis(self, a: Analysis, k: int = 3) -> Match:
+        qvec = {f: q * self.idf[f] for f, q in a.features.items() if f in self.idf}
+        known = sum(self.idf.get(f, 0.0) * q for f, q in a.features.items())
+        possible = sum(self.idf.get(f, self.max_idf) for f in a.features)
+        unknown_mass = len(a.unknown) * self.max_idf * self.unknown_weight
+        total = possible + unknown_mass
+        coverage = known / total if total else 0.0
         norm = math.sqrt(sum(v * v for v in qvec.values()))
         if not norm:
-            return Match((), 0.0, coverage, tuple(a.features), tuple(a.unknown))
-        best_doc: dict[str, float] = defaultdict(float)
+            return Match((), 0.0, round(coverage, 3), 0.0, tuple(a.features), tuple(a.unknown))
+        best_q: dict[str, float] = defaultdict(float)
         doc_scores: dict[int, float] = defaultdict(float)
         for f, v in qvec.items():
             for i, w in self.index.get(f, ()):
                 doc_scores[i] += v * w
         for i, s in doc_scores.items():
             entry_id = self.doc_entry[i]
-            if s > best_doc[entry_id]:
-                best_doc[entry_id] = s
+            if s > best_q[entry_id]:
+                best_q[entry_id] = s
         cent: dict[str, float] = defaultdict(float)
         for f, v in qvec.items():
             for entry_id, w in self.centroid_index.get(f, ()):
                 cent[entry_id] += v * w
-        scored = []
-        for entry_id in best_doc.keys() | cent.keys():
-            s = (0.6 * best_doc.get(entry_id, 0.0) + 0.4 * cent.get(entry_id, 0.0)) / norm
-            scored.append((s, entry_id))
-        scored.sort(reverse=True)
+        qw = self.question_weight
+        scored = sorted(
+            (((qw * best_q.get(e, 0.0) + (1 - qw) * cent.get(e, 0.0)) / norm, e)
+             for e in best_q.keys() | cent.keys()),
+            reverse=True,
+        )
+        not_answered = next((s for s, e in scored if e == NOT_ANSWERED), 0.0)
+        real = [(s, e) for s, e in scored if e != NOT_ANSWERED][:k]
         matched = set(qvec)
         cands = tuple(
-            Candidate(entry_id, round(s, 4), tuple(sorted(matched & self._entry_feats(entry_id))))
-            for s, entry_id in scored[:k]
+            Candidate(e, round(s, 4), tuple(sorted(matched & self.entry_features[e])))
+            for s, e in real
         )
         top = cands[0].score if cands else 0.0
         second = cands[1].score if len(cands) > 1 else 0.0
-        confidence = _calibrate(top, top - second, coverage)
-        return Match(cands, confidence, round(coverage, 3), tuple(a.features), tuple(a.unknown))
-
-    def _entry_feats(self, entry_id: str) -> set[str]:
-        cache: dict[str, set[str]] | None = getattr(self, "_entry_feat_cache", None)
-        if cache is None:
-            cache = defaultdict(set)
-            for f, postings in self.centroid_index.items():
-                for eid, _ in postings:
-                    cache[eid].add(f)
-            self._entry_feat_cache = cache
-        return cache[entry_id]
+        confidence = calibrate(top, top - second, coverage, not_answered)
+        return Match(cands, confidence, round(coverage, 3), round(not_answered, 4),
+                     tuple(a.features), tuple(a.unknown))
 
 
-@lru_cache(maxsize=32768)
-def _word_features_cached(matcher: Matcher, word: str) -> frozenset[str]:
-    return matcher._lookup(word)
+def _unit(vec: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+    return {f: v / norm for f, v in vec.items()}
 
 
-def _calibrate(top: float, margin: float, coverage: float) -> float:
-    """Logistic map of the raw scores to a probability that the top entry is right."""
-    z = -6.0 + 9.0 * top + 6.0 * margin + 3.0 * coverage
+# Logistic fit on the dev set (scripts/bench_router.py --calibrate): P(top entry is right).
+CALIBRATION = (-4.0, 7.0, 5.0, 3.0, -5.0)
+
+
+def calibrate(top: float, margin: float, coverage: float, not_answered: float) -> float:
+    """Map raw scores to an estimated probability that the top entry is the right one."""
+    b0, b_top, b_margin, b_cov, b_na = CALIBRATION
+    z = b0 + b_top * top + b_margin * margin + b_cov * coverage + b_na * max(0.0, not_answered - top)
     return round(1.0 / (1.0 + math.exp(-z)), 3)

@@ -154,14 +154,36 @@ LANG_WORDS = {
     "castellano": Lang.ES,
 }
 TOGGLE_LANG_WORDS = frozenset({"idioma", "language", "/lang", "lang", "/idioma", "lenguaje"})
+# Words that are the same in both languages or commands: they don't tell the language.
+KEYWORDS = frozenset({"menu", "menus", "0", "/menu", "/start", "/help", "/human", "/delete",
+                      "/lang", "/more", "ok", "okay", "no", "stop", "start", "info", "sms"})
 _NUMBER = re.compile(r"^\s*#?(\d{1,2})\s*[.)]?\s*$")
 
-# Which FAQ entry is the safety answer for each urgent reason.
-SAFETY_ENTRY = {
-    Reason.ICE_PRESENT: "ice-home",
-    Reason.DETAINED: "detained-family-member",
-    Reason.VIOLENCE: "dv-shelter-help",
+# The safety answer for each urgent reason: the matched entry when it is one of the fitting
+# ones (ICE at work -> ice-public, a hold -> sc-detainer), else the default (first).
+SAFETY_ENTRIES = {
+    Reason.ICE_PRESENT: ("ice-home", "ice-public", "ice-warrants", "police-arrest",
+                         "police-search", "police-street-stop", "police-traffic-stop",
+                         "police-immigration-questions", "dv-arrested-victim"),
+    Reason.DETAINED: ("detained-family-member", "sc-detainer", "police-arrest",
+                      "dv-arrested-victim", "ice-public"),
+    Reason.VIOLENCE: ("dv-call-police", "dv-shelter-help", "dv-arrested-victim",
+                      "dv-children-custody", "dv-restraining-order"),
 }
+SAFETY_ENTRY = {reason: entries[0] for reason, entries in SAFETY_ENTRIES.items()}
+
+
+def safety_entry(reason: Reason, match: Match, rule: str = "") -> str | None:
+    """The entry to answer an urgent message with."""
+    fitting = SAFETY_ENTRIES.get(reason)
+    if not fitting:
+        return None
+    for cand in match.candidates[:2]:
+        if cand.entry_id in fitting and cand.score >= 0.2:
+            return cand.entry_id
+    if rule == "release-to-ice":
+        return "sc-detainer"
+    return fitting[0]
 SAFETY_LINE = {
     Reason.ICE_PRESENT: "urgent-ice",
     Reason.DETAINED: "urgent-detained",
@@ -181,7 +203,8 @@ class Decision:
 def decide(match: Match, matcher: Matcher) -> str:
     """Answer when confident, offer two close entries, or admit not knowing."""
     top = match.top
-    if top is None or top.score < matcher.reject_threshold or match.coverage < matcher.min_coverage:
+    if (top is None or top.score < matcher.reject_threshold or match.coverage < matcher.min_coverage
+            or match.not_answered >= top.score):
         return Decision.UNKNOWN
     second = match.candidates[1].score if len(match.candidates) > 1 else 0.0
     if top.score - second < matcher.choice_margin and second >= matcher.reject_threshold:
@@ -248,8 +271,8 @@ class Router:
         decision = decide(match, self.matcher)
         g = self.detect_language(text)
         entry = match.top.entry_id if match.top and decision != Decision.UNKNOWN else None
-        if tri.urgency is Urgency.URGENT and tri.reason in SAFETY_ENTRY and entry is None:
-            entry = SAFETY_ENTRY[tri.reason]
+        if tri.urgency is Urgency.URGENT and tri.reason is not None:
+            entry = safety_entry(tri.reason, match, tri.rule)  # what the member is sent
         return Classification(
             text=text,
             entry=entry,
@@ -402,7 +425,7 @@ class _Turn:
             self.action(self.msg.action)
         elif f in PERSON_WORDS:
             self.escalate_requested()
-        elif f in MENU_WORDS or (f in GREETINGS):
+        elif f in MENU_WORDS or f in GREETINGS or f in START_WORDS:
             self.key("menu")
             self.menu()
         elif f in HELP_WORDS:
@@ -422,10 +445,8 @@ class _Turn:
 
     def pick_language(self) -> None:
         g = self.r.detect_language(self.msg.text) if self.folded else language.LangGuess(None, 0, 0)
-        if self.folded in MENU_WORDS | HELP_WORDS | PERSON_WORDS | MORE_WORDS | THANKS:
-            # a keyword alone only sets the language when none is known yet
-            if self.s.lang is not None:
-                g = language.LangGuess(None, 0, 0)
+        if self.folded in KEYWORDS or _NUMBER.match(self.folded):
+            g = language.LangGuess(None, 0, 0)  # a keyword or number says nothing of language
         new = language.choose(g, self.s.lang, self.msg.lang_hint)
         if self.s.lang is not None and new is not self.s.lang:
             self.events.append(Event(EventKind.LANGUAGE_CHANGED, lang=new))
@@ -587,7 +608,7 @@ class _Turn:
 
     def urgent(self, reason: Reason, rule: str) -> None:
         lines = [self.say(SAFETY_LINE[reason])]
-        entry_id = SAFETY_ENTRY.get(reason)
+        entry_id = safety_entry(reason, self.r.matcher.rank(self.msg.text), rule)
         if entry_id in self.faq.entries:
             entry = self.faq.entries[entry_id]
             lines.append(entry.text[self.lang].sms if self.sms else entry.text[self.lang].full)

@@ -77,7 +77,10 @@ class Hotline:
     def router(self) -> Router:
         return self._router()
 
-    def handle(self, msg: Inbound) -> Handled:
+    def handle(self, msg: Inbound, *, via_outbox: bool = False) -> Handled:
+        """Handle one message. With `via_outbox`, the replies are also queued in the outbox
+        in the same transaction as the state change (channels that send by API: nothing is
+        lost if the process dies before sending); otherwise the caller sends them (TwiML)."""
         now = self.clock()
         router = self.router
         with self.store.transaction() as tx:
@@ -89,6 +92,9 @@ class Hotline:
             contact = tx.get_contact(contact.id) or contact  # fresh state under the lock
             outcome = router.handle(msg, contact.state, now)
             outcome = self._after(tx, contact, msg, outcome, now)
+            if via_outbox:  # after an erase too: the confirmation must still go out
+                for reply in outcome.replies:
+                    tx.enqueue(msg.channel, msg.sender, reply.text, now, payload=reply_payload(reply))
         self._log(msg, outcome)
         return Handled(outcome.replies, outcome.events)
 
@@ -136,6 +142,16 @@ class Hotline:
         urgent = any(e.urgency is Urgency.URGENT for e in outcome.events)
         logger.info("%s message handled: events=%s urgent=%s replies=%d", msg.channel.value,
                     kinds, urgent, len(outcome.replies))
+
+
+def reply_payload(reply: Reply) -> dict[str, object]:
+    """What an API channel needs besides the text to render a reply (buttons)."""
+    if not reply.options:
+        return {}
+    return {
+        "body": reply.body,
+        "options": [[o.key, o.label, o.action] for o in reply.options],
+    }
 
 
 def _int(value: str | None) -> int | None:
