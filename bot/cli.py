@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from bot import segments
 from bot.config import Config
@@ -109,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _command_modules() -> list[object]:
+def _command_modules() -> list[Any]:
     import importlib
 
     found = []
@@ -122,7 +123,7 @@ def _command_modules() -> list[object]:
     return [m for m in found if hasattr(m, "register")]
 
 
-_COMMAND_MODULES: list[object] = []
+_COMMAND_MODULES: list[Any] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.errors import ContentError
 from bot.faq import Faq
@@ -105,8 +106,6 @@ class Content:
             logger.exception("content watcher stopped")
 
 
-def _relevant(changes: set[tuple[object, str]]) -> bool:
+def _relevant(changes: Set[tuple[Any, str]]) -> bool:
     # Editor swap and backup files (.swp, ~) alone do not warrant a reload.
-    return any(
-        Path(path).suffix in (".yaml", ".yml", ".ftl", ".json") for _, path in changes
-    )
+    return any(Path(path).suffix in (".yaml", ".yml", ".ftl", ".json") for _, path in changes)

@@ -151,6 +151,7 @@ def main() -> int:
     ap.add_argument("--set", action="append", help="JSONL set(s) (default: dev and test)")
     ap.add_argument("--quick", action="store_true", help="fewer latency rounds")
     ap.add_argument("--show-misses", action="store_true")
+    ap.add_argument("--no-fail", action="store_true", help="exit 0 even when a target is missed")
     args = ap.parse_args()
     sets = [Path(s).resolve() for s in args.set] if args.set else [
         ROOT / "tests/data/eval/dev.jsonl", ROOT / "tests/data/eval/test.jsonl"
@@ -225,7 +226,9 @@ def main() -> int:
           f"10x index build {big_startup * 1000:.0f} ms")
     print(f"peak traced memory: {peak_start / 1e6:.1f} MB after start-up, "
           f"{peak / 1e6:.1f} MB with the 10x index; process max RSS {rss:.0f} MB")
-    return 0 if ok else 1
+    if not ok:
+        print("\nsome accuracy targets are not met (see above)")
+    return 0 if ok or args.no_fail else 1
 
 
 if __name__ == "__main__":

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+import secrets
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
+from bot.config import Config
 from bot.faq import Faq
 from bot.i18n import Messages
+from bot.storage import upgrade_database
 
 ROOT = Path(__file__).resolve().parent.parent
+TEST_KEY = "key-A-0123456789-0123456789-0123456789"
 DATA = Path(__file__).resolve().parent / "data"
 
 _real_connect = socket.socket.connect
@@ -60,3 +67,38 @@ def faq() -> Faq:
 @pytest.fixture(scope="session")
 def messages(faq: Faq) -> Messages:
     return Messages.load(ROOT / "locales", faq.values)
+
+
+# --- PostgreSQL (TEST_DATABASE_URL) ---------------------------------------------------
+
+
+def pg_test_url() -> str | None:
+    raw = os.environ.get("TEST_DATABASE_URL", "").strip()
+    if not raw:
+        return None
+    return Config.from_env({"DATABASE_URL": raw, "HOTLINE_SECRET_KEY": TEST_KEY}).database_url
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[tuple[str, str]]:
+    """(url, schema): a fresh, migrated PostgreSQL schema for this test session."""
+    url = pg_test_url()
+    if url is None:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    engine = create_engine(url, connect_args={"connect_timeout": 5})
+    schema = f"hotline_test_{secrets.token_hex(6)}"
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        engine.dispose()
+        pytest.fail(
+            f"TEST_DATABASE_URL is set but PostgreSQL cannot be reached ({type(exc.orig).__name__})"
+        )
+    try:
+        upgrade_database(Config(database_url=url, secret_keys=(TEST_KEY,)), search_path=schema)
+        yield url, schema
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()

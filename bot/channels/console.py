@@ -38,8 +38,9 @@ def run_console(
             line = inp.readline()
             if not line:
                 break
-            handled = hotline.handle(Inbound(Channel.CONSOLE, CONSOLE_SENDER, line.strip(),
-                                             lang_hint=lang))
+            handled = hotline.handle(
+                Inbound(Channel.CONSOLE, CONSOLE_SENDER, line.strip(), lang_hint=lang)
+            )
             for reply in handled.replies:
                 out.write(reply.text + "\n\n")
             out.flush()

@@ -139,11 +139,14 @@ class SmsChannel:
             return False
         if settings:  # signed with a webhook SharedKey, not the Auth Token
             if self._shared is None:
-                logger.warning("sms webhook signed with a SharedKey; TWILIO_WEBHOOK_SHARED_KEY "
-                               "is not set")
+                logger.warning(
+                    "sms webhook signed with a SharedKey; TWILIO_WEBHOOK_SHARED_KEY is not set"
+                )
                 return False
             return bool(
-                self._shared.validate(url, dict(params), signature, get_signature_algorithm(settings))
+                self._shared.validate(
+                    url, dict(params), signature, get_signature_algorithm(settings)
+                )
             )
         return bool(self._validator.validate(url, dict(params), signature))
 
@@ -192,9 +195,13 @@ class TwilioSender:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         sid, token = config.twilio_account_sid, config.twilio_auth_token
-        if not (sid and token and (config.twilio_from_number or config.twilio_messaging_service_sid)):
-            raise ConfigError("TwilioSender needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
-                              "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+        if not (
+            sid and token and (config.twilio_from_number or config.twilio_messaging_service_sid)
+        ):
+            raise ConfigError(
+                "TwilioSender needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+                "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID"
+            )
         self._path = f"/2010-04-01/Accounts/{sid}/Messages.json"
         self._origin = (
             {"MessagingServiceSid": config.twilio_messaging_service_sid}
@@ -234,8 +241,9 @@ class TwilioSender:
                 retry_after=_retry_after(response.headers.get("Retry-After")),
             )
         # 21610 unsubscribed, 21211 invalid number, 21614 not a mobile ...: do not retry
-        raise DeliveryError(f"Twilio API refused the message: {status} (code {code})",
-                            permanent=True)
+        raise DeliveryError(
+            f"Twilio API refused the message: {status} (code {code})", permanent=True
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()

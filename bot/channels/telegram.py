@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -163,8 +164,9 @@ def route_update(update: Update, volunteer_chat_id: int | None) -> Routed:
     if query is not None:
         origin = query.message
         if origin is None or origin.chat.type != ChatType.PRIVATE or not query.data:
-            return Routed(ignored="callback query outside a private chat",
-                          callback_query_id=query.id)
+            return Routed(
+                ignored="callback query outside a private chat", callback_query_id=query.id
+            )
         return Routed(
             Inbound(
                 Channel.TELEGRAM,
@@ -237,8 +239,7 @@ class TelegramChannel:
             await self.desk.volunteer_update(update)
             return
         if routed.inbound is not None:
-            handled = await run_in_threadpool(self._hotline.handle, routed.inbound,
-                                              via_outbox=True)
+            handled = await run_in_threadpool(self._hotline.handle, routed.inbound, via_outbox=True)
             if handled.replies:
                 self._wake()  # the replies are committed to the outbox: send them now
         else:
@@ -290,10 +291,8 @@ class TelegramChannel:
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
 
 
 # --- messages out ---------------------------------------------------------------------------
@@ -385,8 +384,7 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
         return DeliveryError("Telegram flood limit", retry_after=_seconds(exc))
     if isinstance(exc, Forbidden | BadRequest | ChatMigrated):
         # bot blocked by the member, chat not found, message refused: retrying cannot help
-        return DeliveryError(f"Telegram refused the message ({type(exc).__name__})",
-                             permanent=True)
+        return DeliveryError(f"Telegram refused the message ({type(exc).__name__})", permanent=True)
     if isinstance(exc, NetworkError):  # includes TimedOut
         return DeliveryError(f"Telegram unreachable ({type(exc).__name__})")
     return DeliveryError(f"Telegram error ({type(exc).__name__})")

@@ -93,3 +93,12 @@ thanks-reply = You're welcome. Reply MENU for topics, PERSON for a volunteer.
 sources-label = Sources:
 more-details = Reply MORE for details.
 more-part = ({ $part }/{ $total })
+
+## Telegram command menu (descriptions shown next to /start, /help ...; at most 256 characters)
+
+command-start = Start: welcome and topics
+command-help = How this bot works
+command-menu = All topics
+command-lang = Cambiar a español
+command-human = Talk to a volunteer
+command-delete = Delete my data

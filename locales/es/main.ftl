@@ -93,3 +93,12 @@ thanks-reply = De nada. Escribe MENÚ para ver los temas, PERSONA para hablar co
 sources-label = Fuentes:
 more-details = Para la respuesta completa, escribe MAS.
 more-part = ({ $part }/{ $total })
+
+## Menú de comandos de Telegram (descripciones junto a /start, /help ...; 256 caracteres como máximo)
+
+command-start = Empezar: bienvenida y temas
+command-help = Cómo funciona este bot
+command-menu = Todos los temas
+command-lang = Switch to English
+command-human = Hablar con un voluntario
+command-delete = Borrar mis datos

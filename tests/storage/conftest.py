@@ -7,53 +7,19 @@ tables are emptied between tests.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from bot.config import Config
-from bot.storage import MemoryDatabase, MemoryStore, SqlStore, open_store, upgrade_database
+from bot.storage import MemoryDatabase, MemoryStore, SqlStore, open_store
 from bot.storage.base import Store
 from bot.storage.schema import ALL_TABLES
+from tests.conftest import pg_test_url  # noqa: F401  (pg_schema lives there too)
 
 from .support import KEY_A, StoreFactory
-
-
-def pg_test_url() -> str | None:
-    raw = os.environ.get("TEST_DATABASE_URL", "").strip()
-    if not raw:
-        return None
-    return Config.from_env({"DATABASE_URL": raw, "HOTLINE_SECRET_KEY": KEY_A}).database_url
-
-
-@pytest.fixture(scope="session")
-def pg_schema() -> Iterator[tuple[str, str]]:
-    """(url, schema): a fresh, migrated PostgreSQL schema for this test session."""
-    url = pg_test_url()
-    if url is None:
-        pytest.skip("TEST_DATABASE_URL is not set")
-    engine = create_engine(url, connect_args={"connect_timeout": 5})
-    schema = f"hotline_test_{secrets.token_hex(6)}"
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        engine.dispose()
-        pytest.fail(
-            f"TEST_DATABASE_URL is set but PostgreSQL cannot be reached ({type(exc.orig).__name__})"
-        )
-    try:
-        upgrade_database(Config(database_url=url, secret_keys=(KEY_A,)), search_path=schema)
-        yield url, schema
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 def _truncate_pg(url: str, schema: str) -> None:
