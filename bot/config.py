@@ -1,19 +1,23 @@
-"""Configuration read once from the environment into a frozen object, with errors that name the variable."""
+"""Configuration read once from the environment into a frozen object, with errors that name
+the variable."""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import ConfigError
+from bot.models import Lang
 
 DEFAULT_DATABASE_URL = "sqlite:///hotline.db"
 DEFAULT_KEY_FILE = ".hotline-secret-key"
 TWILIO_API_URL = "https://api.twilio.com"
 TELEGRAM_API_URL = "https://api.telegram.org"
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+_USERNAME = re.compile(r"@[A-Za-z0-9_]{5,32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,8 @@ class Config:
     volunteer_chat_id: int | None = None
     volunteer_ids: frozenset[int] = field(default_factory=frozenset)
     oncall_sms: tuple[str, ...] = ()
+    oncall_telegram: tuple[str, ...] = ()  # "@username"s mentioned when a case waits too long
+    volunteer_lang: Lang = Lang.EN  # the language of the volunteer group (cards, notices)
     retention_days: int = 30
     claim_timeout_urgent_s: int = 180
     claim_timeout_normal_s: int = 1800
@@ -121,6 +127,20 @@ class Config:
         except ValueError:
             raise ConfigError("VOLUNTEER_IDS must be comma-separated Telegram user ids") from None
         oncall = tuple(v.strip() for v in (get("ONCALL_SMS") or "").split(",") if v.strip())
+        oncall_telegram = tuple(
+            "@" + v.strip().lstrip("@")
+            for v in (get("ONCALL_TELEGRAM") or "").split(",")
+            if v.strip()
+        )
+        for name in oncall_telegram:
+            if not _USERNAME.fullmatch(name):
+                raise ConfigError(
+                    "ONCALL_TELEGRAM must be comma-separated Telegram @usernames "
+                    "(5-32 letters, digits or _)"
+                )
+        volunteer_lang = (get("VOLUNTEER_LANG") or "en").lower()
+        if volunteer_lang not in {lang.value for lang in Lang}:
+            raise ConfigError("VOLUNTEER_LANG must be en or es")
 
         cfg = cls(
             database_url=database_url,
@@ -141,6 +161,8 @@ class Config:
             volunteer_chat_id=volunteer_chat_id,
             volunteer_ids=volunteer_ids,
             oncall_sms=oncall,
+            oncall_telegram=oncall_telegram,
+            volunteer_lang=Lang(volunteer_lang),
             retention_days=integer("RETENTION_DAYS", 30, 1),
             claim_timeout_urgent_s=integer("CLAIM_TIMEOUT_URGENT", 180, 10),
             claim_timeout_normal_s=integer("CLAIM_TIMEOUT_NORMAL", 1800, 10),

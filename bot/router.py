@@ -164,7 +164,8 @@ _NUMBER = re.compile(r"^\s*#?(\d{1,2})\s*[.)]?\s*$")
 SAFETY_ENTRIES = {
     Reason.ICE_PRESENT: ("ice-home", "ice-public", "ice-warrants", "police-arrest",
                          "police-search", "police-street-stop", "police-traffic-stop",
-                         "police-immigration-questions", "dv-arrested-victim"),
+                         "police-immigration-questions", "dv-arrested-victim",
+                         "detained-family-member"),
     Reason.DETAINED: ("detained-family-member", "sc-detainer", "police-arrest",
                       "dv-arrested-victim", "ice-public"),
     Reason.VIOLENCE: ("dv-call-police", "dv-shelter-help", "dv-arrested-victim",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -44,7 +44,13 @@ class Escalations(Protocol):
         ...
 
     def relay(self, tx: Transaction, contact: Contact, msg: Inbound, now: datetime) -> bool:
-        """Pass a member message to the volunteer's topic; False if the case is gone."""
+        """Pass a member message to the volunteer's topic (reopening a case closed within the
+        reopen window); False if the case is over: the bot then answers the message itself."""
+        ...
+
+    def forget(self, tx: Transaction, contact: Contact, now: datetime) -> None:
+        """The member confirmed delete-my-data: remove what the volunteers' side holds (the
+        case topic), before the contact's rows are erased in the same transaction."""
         ...
 
 
@@ -91,12 +97,22 @@ class Hotline:
             tx.lock_contact(contact.id)
             contact = tx.get_contact(contact.id) or contact  # fresh state under the lock
             outcome = router.handle(msg, contact.state, now)
+            if self._case_over(tx, contact, msg, outcome, now):
+                # the case was closed too long ago (or erased): the bot answers this message
+                outcome = router.handle(msg, replace(contact.state, case_id=None), now)
             outcome = self._after(tx, contact, msg, outcome, now)
             if via_outbox:  # after an erase too: the confirmation must still go out
                 for reply in outcome.replies:
                     tx.enqueue(msg.channel, msg.sender, reply.text, now, payload=reply_payload(reply))
         self._log(msg, outcome)
         return Handled(outcome.replies, outcome.events)
+
+    def _case_over(self, tx: Transaction, contact: Contact, msg: Inbound, outcome: Outcome,
+                   now: datetime) -> bool:
+        """Relay a message the router left to the volunteers; True if no case takes it."""
+        if not any(e.kind is EventKind.RELAYED for e in outcome.events):
+            return False
+        return self.escalations is None or not self.escalations.relay(tx, contact, msg, now)
 
     def _after(self, tx: Transaction, contact: Contact, msg: Inbound, outcome: Outcome,
                now: datetime) -> Outcome:
@@ -109,12 +125,10 @@ class Hotline:
             if event.kind is EventKind.UNKNOWN and msg.text.strip():
                 tx.record_unmatched(redact(msg.text)[:500], event.lang or state.lang, now)  # type: ignore[arg-type]
         if outcome.erase:
+            if self.escalations is not None:
+                self.escalations.forget(tx, contact, now)
             tx.erase_contact(contact.id)
             return outcome
-        relayed = any(e.kind is EventKind.RELAYED for e in outcome.events)
-        if relayed and self.escalations is not None:
-            if not self.escalations.relay(tx, contact, msg, now):
-                state.case_id = None  # the case is gone: the bot speaks again next time
         escalation = next((e for e in outcome.events if e.kind is EventKind.ESCALATED), None)
         if escalation is not None:
             if self.escalations is not None and self.escalations.available():

@@ -1,11 +1,18 @@
 """Urgency triage, independent of the FAQ match: danger now means a person looks at once.
 
-Rules over folded text (lowercase, no accents) in English and Spanish; common typos are
-spelled out in the patterns and a fuzzy pass maps the rest back to key words. Each rule
-combines a situation (agents at the door, someone taken, violence, self-harm) with a sign
-that it is happening now; hypotheticals ("what if ICE comes"), rumours and things long past
-don't fire unless something says "now". Missing an urgent message is the worst failure this
-product can have: when a rule is unsure, it errs towards urgent.
+People in danger rarely use the words a rule-writer expects ("agents in my backyard looking
+through the windows", "he's drunk and throwing things", "wrote letters for my kids
+tonight"). So instead of exact sentences, the rules look for families of signals anywhere in
+the message (folded: lowercase, no accents, common typos corrected):
+
+- a situation: agents (ICE or police), someone taken, violence, self-harm;
+- a sign it is happening now: "rn", "ahorita", "siguen afuera", "10 min ago", a verb in the
+  progressive, a place at home or work where the agents are;
+- and what speaks against it: a hypothetical ("what if ICE comes"), a rumour ("heard there
+  are ICE vans"), or something long past ("last year").
+
+Self-harm always counts. Missing an urgent message is the worst failure this product can
+have: when signals conflict, the rules lean towards urgent.
 """
 
 from __future__ import annotations
@@ -35,193 +42,207 @@ def _rx(*parts: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(parts) + r")\b")
 
 
-# --- signals --------------------------------------------------------------------------------
+# --- signal families (folded text) -----------------------------------------------------
 
-AGENT = (
-    r"ice|migra|la migra|inmigracion|immigration|imigration|inmigrasion|agentes?|agents?|"
-    r"federales|feds|dhs|hsi|police|policias?|poli|cops?|officers?|oficiales?|patrullas?|"
-    r"jura|sheriffs?|chota|troopers?|ice vans?|camionetas?(?: de ice)?|los de inmigracion"
+ICE_AGENT = (
+    r"ice|i c e|migra|la migra|inmigracion|imigracion|inmigrasion|emigracion|migracion|"
+    r"immigration|imigration|inmigration|dhs|hsi|ero|federales|feds|federal agents?|"
+    r"agentes?|agents?|plain ?clothes|unmarked|sin placas?|chalecos?|vests?|"
+    r"unos (?:senores|hombres|tipos|batos)|some (?:men|guys|dudes)|guys in vests|"
+    r"camionetas? negras?|black (?:suvs?|vans?|trucks?|cars?)|ice vans?|ice trucks?|"
+    r"uniformados|oficiales de inmigracion|los de inmigracion|la ice|"
+    r"raids?|raiding|redadas?|operativos?|cayo la migra|cayeron"
 )
-RAID = r"raids?|raiding|redadas?|operativos?"
-PLACE = (
-    r"door|doors|house|home|apartment|apt|building|hallway|job|work|workplace|factory|"
-    r"restaurant|site|shop|store|parking lot|yard|porch|window|puerta|casa|apartamento|"
-    r"depa|edificio|pasillo|trabajo|chamba|jale|fabrica|restaurante|tienda|estacionamiento|"
-    r"yarda|ventana|obra|mia|driveway|entrada|esquina|corner|street|calle|block|cuadra|"
-    r"warehouse|bodega|almacen|farm|granja|school|escuela|laundromat|lavanderia"
+POLICE = (
+    r"police|policias?|poli|polis|cops?|officers?|oficiales?|patrullas?|jura|la jura|"
+    r"sheriffs?|chota|troopers?|detectives?|swat|police open up"
 )
+AGENT = ICE_AGENT + "|" + POLICE
 NOW = (
-    r"right now|rn|ahorita|ahora mismo|en este momento|at this moment|currently|"
-    r"asap|ya mismo|todavia estan|still here|still outside|as we speak|este momento"
+    r"right now|rn|ahorita|ahorita mismo|ahora mismo|en este momento|at this moment|"
+    r"as we speak|currently|asap|ya mismo|siguen|sigue ahi|still (?:here|there|outside|at)|"
+    r"todavia (?:estan|esta|siguen)|mientras (?:te )?escribo|while i (?:text|write|type)|"
+    r"help+|auxilio|socorro|sos|hurry|apurate|rapido|urgente|urgent"
 )
-NOW_WEAK = r"now|ahora|ya"  # "now I have a charge": only counts when nothing says "long ago"
-JUST = (
-    r"just|acaba de|acaban de|acabo de|recien|hace (?:un rato|una hora|unas horas|\d+ horas|"
-    r"\d+ minutos|minutos|rato|poco|ratito)|an hour ago|hours ago|minutes ago|today|tonight|"
-    r"this morning|this afternoon|last night|yesterday|hoy|esta manana|esta tarde|"
-    r"esta noche|anoche|ayer|en la manana|hace media hora|half an hour ago|earlier today"
+NOW_WEAK = r"now|ahora|ya"  # "now I have a charge": counts only when nothing is long past
+RECENT = (
+    r"just|acaba de|acaban de|acabo de|recien|hace (?:un rato|ratito|rato|poco|una hora|"
+    r"media hora|unos minutos|\d+ ?(?:min|mins|minutos|horas?))|\d+ ?(?:min|mins|minutes|"
+    r"hours?|hrs?) ago|an hour ago|half an hour ago|earlier today|today|tonight|this morning|"
+    r"this afternoon|last night|hoy|esta manana|esta tarde|esta noche|hoy en la noche|"
+    r"anoche|ayer|yesterday|later today|mas tarde|en (?:\d+|unos) (?:min|minutos|horas)|"
+    r"in (?:\d+|a few) (?:min|mins|minutes|hours)"
 )
-HYPO = (
-    r"if|si|what if|in case|en caso|algun dia|un dia|someday|ever|would|could|q pasa si|"
-    r"que pasa si|what happens if|what do i do if|q hago si|que hago si|que debo hacer si|"
-    r"can they|can ice|can police|pueden|puede la"
+PLACE = (
+    r"doors?|porch|backyard|back yard|front yard|yard|windows?|house|home|apartment|apt|"
+    r"unit|building|hallway|stairs|downstairs|upstairs|driveway|parking(?: lot)?|parqueo|"
+    r"estacionamiento|across the street|enfrente|frente|outside|out front|afuera|job|work|"
+    r"workplace|factory|warehouse|plant|restaurant|restaurante|kitchen|cocina|store|tienda|"
+    r"shop|site|obra|school|escuela|pickup|court|corte|courthouse|shelter|albergue|car|"
+    r"carro|troca|truck|uber|bus|casa|puerta|patio|ventanas?|edificio|cuarto|room|"
+    r"trabajo|chamba|jale|fabrica|bodega|granja|farm|laundromat|lavanderia|church|iglesia|"
+    r"corner|esquina|block|cuadra|calle|street|lobby"
 )
-RUMOR = (
-    r"is it true|es cierto|es verdad|rumou?rs?|dicen q hay|dicen que hay|i heard|heard that|"
-    r"escuche|oi que|on facebook|en facebook|they say|la gente dice|vi en las noticias|news"
+AGENT_ACTION = (
+    r"knock\w*|tocan|tocando|tocaron|toca y toca|tocan y tocan|golpeando|banging|pounding|"
+    r"yelling|gritando|open up|abran|looking (?:thru|through|for|in|around)|mirando|"
+    r"asomando|buscando|buscan|asking for|asking about|preguntando|preguntan|"
+    r"taking (?:pics|photos|pictures)|tomando fotos|parked|estacionad[oa]s?|waiting|"
+    r"esperando|talking to|hablando con|showing them|ensenandoles|cerraron|closed the|"
+    r"blocking|blocked|bloqueando|bloquearon|surround\w*|rodea\w*|enter\w*|entraron|"
+    r"se metieron|came in|broke in|arrived|showed up|llegaron|aparecieron|"
+    r"(?:esta|estan|sta|stan|is|are|re|r|s) (?:en|at|in|inside|outside|afuera de|afuera|"
+    r"adentro|in front of|frente a|enfrente de|here|aqui|aca|out front|por)(?: \w+){0,3}|"
+    r"at (?:my|the|our|mi) (?:door|house|home|apartment|job|work)|"
+    r"me tienen parad[oa]|pulled over|cayo|cayeron|happening|"
+    r"following|siguiendo|chasing|persiguiendo|have a warrant|traen (?:una )?orden|"
+    r"tienen (?:una )?orden|checking|revisando|pidiendo papeles|asking for papers|"
+    r"lining (?:us|people) up|nos formaron|handcuff\w*|esposando|esposaron"
 )
-PAST = (
-    r"last (?:week|month|year|summer|winter|spring|fall|autumn|time)|"
-    r"(?:back )?in (?:january|february|march|april|may|june|july|august|september|october|"
-    r"november|december)|en (?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|"
-    r"octubre|noviembre|diciembre)|(?:weeks|months|years) ago|\d+ (?:weeks|months|"
-    r"years) ago|back in \d+|in 20\d\d|en 20\d\d|el (?:ano|mes) pasado|la semana pasada|"
-    r"hace (?:\d+|dos|tres|unos|varios|muchos|un par de)? ?(?:semanas|meses|anos|ano|mes)|"
-    r"hace \d+ dias|used to|solia|years|anos|lleva \d+ (?:weeks|semanas|meses|months)|"
-    r"for \d+ (?:weeks|months|years)|ya salio|got out of jail|was deported|fue deportad[oa]"
-)
-
-PRESENCE = (
-    # the agents are somewhere now
-    r"(?:" + AGENT + r") (?:is|are|r|re|esta|estan|sta|stan|ta|tan)"
-    r"(?: \w+){0,2} (?:here|outside|at|in|inside|en|aqui|aca|afuera|adentro|tocando|knocking|"
-    r"asking|checking|parked|waiting|rodeando|surrounding|looking|buscando|preguntando|"
-    r"pidiendo|entrando|coming|viniendo)|"
-    r"(?:" + AGENT + r") (?:in|at|en|outside|afuera de|inside|parked outside)(?: the| my| our| la| mi| el| del| de)?"
-    r"(?: \w+){0,3} (?:" + PLACE + r")|"
-    r"(?:" + AGENT + r")(?: \w+){0,3} (?:asking for|checking|buscando a|preguntando por|"
-    r"siguiendo|following|persiguiendo|chasing|knocking|tocando|golpeando|banging|"
-    r"rodeando|surrounding|entrando|entering|going door to door|casa por casa)|"
-    r"(?:hay|there is|there are|theres|there s) (?:(?:unos|unas|dos|tres|varios|varias|muchos|"
-    r"\d+|a|an|some|like) )?(?:agentes|agents|ice|migra|la migra|policias?|police|cops|"
-    r"patrullas?|officers|federales|camionetas|vans|" + RAID + r")|"
-    r"(?:" + AGENT + r")(?: \w+){0,2} (?:afuera|outside|aqui|here|aca|out front|en la entrada|"
-    r"in the driveway|en la esquina|on the corner|in the hallway|en el pasillo)|"
-    r"(?:" + AGENT + r")(?: \w+){0,3} (?:just )?(?:stopped|pulled over|pararon|paro|detuvieron|"
-    r"estan parando|are stopping|showed up|llegaron|aparecio|aparecieron|got here|arrived)|"
-    r"(?:stopped|pararon|paro|detuvieron|agarraron) (?:me|us)(?: \w+){0,4} (?:" + AGENT + r")|"
-    r"me (?:pararon|paro|detuvieron|estan parando)(?: \w+){0,4} (?:" + AGENT + r")|"
-    # someone at the door without saying who
-    r"(?:knocking|banging|pounding|tocando|golpeando|tocan|estan tocando|knock)"
-    r"(?: on| at| en)?(?: la| mi| the| my| our)? (?:puerta|door|doors|ventana|window)|"
-    r"(?:estan|esta|they re|theyre|they are|theyr) (?:en|at|outside|afuera de|in front of|"
-    r"frente a) (?:la |mi |my |the |our )?(?:puerta|door|casa|house|apartment|building)|"
-    r"me (?:esta|estan) siguiendo|following me|"
-    r"(?:" + RAID + r") (?:happening|going on|now|right now|ahorita|en este momento|at|en)|"
-    r"(?:want|wants|quieren|quiere) (?:to come in|to enter|entrar|pasar|que abra)|"
-    r"(?:se metieron|entraron|broke in|came in|forced their way)"
-)
-HIDING = r"hiding|escondid[oa]s?|me escondi|nos escondimos|estoy escondid[oa]"
-
 TAKEN = (
-    r"(?:se|lo|la|los|las|me|nos) (?:acaba de |acaban de )?(?:llevo|llevaron|llevar)|"
-    r"(?:agarraron|agarro|detuvieron|detuvo|arrestaron|arresto|levantaron|recogieron|"
-    r"pescaron|atraparon|detener|arrestar|agarrar|llevaron|encerraron)|"
-    r"(?:dejaron|quedo|esta|estan|quedaron) (?:detenid[oa]s?|arrestad[oa]s?|pres[oa]s?)|"
-    r"(?:just|got|was|were|has been|have been|been|being|get|getting) (?:\w+ )?"
-    r"(?:taken|picked up|detained|detaind|detianed|arrested|grabbed|caught|locked up|"
-    r"apprehended)|"
-    r"(?:took|picked up|detained|arrested|grabbed|caught|arresting|detaining) "
-    r"(?:my|him|her|them|me|mi|us)|"
-    r"(?:tiene|tienen|have|has|got) (?:a )?(?:mi|my) (?:\w+ )?(?:hijo|hija|esposo|esposa|"
-    r"son|daughter|husband|wife|dad|mom|papa|mama|hermano|hermana|brother|sister)|"
-    r"(?:holding|hold) (?:my|him|her)|(?:won t|wont|will not|no lo|no la|no los) "
-    r"(?:release|sueltan|liberan|dejan salir)|in custody|en custodia"
+    r"snatched|took (?:my|him|her|them|mi|away)|taken|picked up|grabbed|got arrested|"
+    r"(?:arrested|detained|arresting|detaining|grabbed|picked up) (?:my|him|her|them|me|mi|us)|"
+    r"(?:acaba|acaban) de (?:detener|agarrar|arrestar|llevarse|llevar)|"
+    r"se (?:acaba|acaban) de llevar|(?:tiene|tienen|have|has|got) (?:a )?(?:mi|my) \w+|"
+    r"was arrested|were arrested|been arrested|being arrested|got detained|was detained|"
+    r"been detained|being detained|detaind|caught|locked up|apprehended|transferr\w*|"
+    r"handed (?:him |her )?over|turned (?:him |her )?over|"
+    r"se (?:lo |la |los |las )?llevaron|se (?:lo |la )?llevo|(?:lo|la|los|las) llevaron|"
+    r"agarraron|agarro|detuvieron|detuvo|arrestaron|arresto|levantaron|recogieron|"
+    r"pescaron|atraparon|bajaron|lo bajaron|la bajaron|entregan|entregar|lo entregan|"
+    r"la entregan|van a entregar|trasladar\w*|lo pasan|la pasan|"
+    r"esta detenid[oa]|estan detenid[oa]s|quedo detenid[oa]|dejaron detenid[oa]|"
+    r"(?:no|never) (?:came|come) (?:out|back|home)|didn ?t come (?:out|back|home)|"
+    r"hasn ?t come (?:out|back|home)|no (?:ha )?(?:salido|salio|regresado|regreso|vuelto|"
+    r"volvio)|in custody|ice custody|custodia|questioning (?:him|her|them)|"
+    r"interrogando|won ?t let (?:him|her) call|no (?:lo|la) dejan llamar"
 )
-FAMILY = (
-    r"(?:my|mi|mis|our|nuestro|nuestra) (?:\w+ )?(?:husband|wife|son|daughter|dad|father|mom|"
-    r"mother|brother|sister|cousin|uncle|aunt|kid|kids|child|children|boyfriend|girlfriend|"
-    r"partner|esposo|esposa|marido|mujer|hijo|hija|hijos|papa|padre|mama|madre|hermano|hermana|"
-    r"primo|prima|tio|tia|novio|novia|pareja|vecino|vecina|roommate|friend|amigo|amiga)"
-)
-GENERAL_Q = (
-    r"how do i find|how can i find|como busco|como encuentro|como puedo encontrar|"
-    r"how do people|someone who|una persona detenida|alguien detenido"
-)
-HOLD = r"hold|detainer|retencion|immigration|inmigracion|ice|migra"
+HOLD = r"hold|detainer|retencion|ice|inmigracion|immigration|migra|entregan|entregar|custody"
 RELEASE = (
-    r"release|released|releasing|sueltan|soltar|liberan|liberar|sale|salir|gets out|get out|"
-    r"getting out|recoger|pick (?:him|her) up|fianza|bail|dismissed|desestimaron|cerraron|"
-    r"finishes (?:his|her) (?:sentence|time)|done with (?:his|her) (?:sentence|time)|"
-    r"termina su condena|cumple su condena|cumple su sentencia|sale libre"
+    r"release\w*|sueltan|soltar|liberan|liberar|sale|salga|salir|gets? out|getting out|"
+    r"cumple|termina|finishes|done with|bail|fianza|dismissed|desestimaron|recoger|"
+    r"pick (?:him|her) up|transferr\w*|trasladar\w*|entregan|entregar"
 )
 SOON = (
-    r"tomorrow|manana|today|hoy|tonight|esta noche|now|ahorita|ahora|an hour ago|"
+    r"tomorrow|manana|today|hoy|tonight|esta noche|later today|mas tarde|now|ahorita|ahora|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|lunes|martes|miercoles|"
-    r"jueves|viernes|sabado|domingo|next week|la proxima semana|en \d+ dias|in \d+ days|"
-    r"this weekend|este fin de semana|"
-    r"hace una hora|hace rato|won t release|wont release|no lo sueltan|no la sueltan|"
-    r"holding (?:my|him|her)|lleva \d+ dias|\d+ days|in a few hours|en unas horas|this week|"
-    r"esta semana"
+    r"jueves|viernes|sabado|domingo|this week|esta semana|next week|la proxima semana|"
+    r"en \d+ dias|in \d+ days|this weekend|este fin de semana|won ?t release|no lo sueltan|"
+    r"no la sueltan|holding (?:my|him|her)|lleva \d+ dias|\d+ days|in a few hours|"
+    r"en unas horas|en cuanto"
 )
-
-VICTIM_ACT = (
-    r"(?:hit|hitting|hits|beat|beating|beats|beat up|choke|choked|choking|chocked|hurt|"
-    r"hurting|punch|punched|punching|kick|kicked|kicking|slap|slapped|slapping|attack|"
-    r"attacked|attacking|strangle|strangled|threaten|threatened|threatening|abuse|abusing|"
-    r"push|pushed|pushing|rape|raped|grab|grabbed) (?:me|my|us|mi)|"
-    r"me (?:esta |estan |acaba de |acabo de )?(?:pega|pegando|pego|pegar|golpea|golpeando|"
-    r"golpeo|golpear|ahorca|ahorcando|ahorco|ahorcar|lastima|lastimando|lastimo|lastimar|"
-    r"amenaza|amenazando|amenazo|empuja|empujo|empujando|patea|pateo|pateando|cachetea|"
-    r"cacheteo|maltrata|maltrato|maltratando|violo|ataco|atacando|jalo|arrastro)|"
-    r"(?:is|esta|estan|are|keeps|sigue) (?:\w+ )?(?:hitting|beating|choking|hurting|"
-    r"attacking|pegando|golpeando|ahorcando|lastimando|amenazando|atacando|abusando|"
-    r"rompiendo|breaking|smashing)|"
-    r"le (?:esta )?(?:pegando|pega|pego|golpea|golpeando|golpeo)"
+VIOLENCE_STRONG = (
+    r"knife|cuchillo|navaja|gun|pistola|arma|bat|bate|machete|"
+    r"chok\w*|ahorc\w*|estrangul\w*|strangl\w*|"
+    r"locked (?:me|us) in|locked in|encerrad[oa]s?|me tiene encerrad[oa]|me encerro|"
+    r"won ?t let me (?:leave|out|go)|no me deja (?:salir|irme)|"
+    r"took my (?:phone|cell)|me quito (?:el|mi) (?:cel|celular|telefono)|"
+    r"kill (?:me|us|you)|matar(?:me|nos|te)?|me va a matar|me mata|"
+    r"threat\w* to kill|amenaz\w* (?:con|de) matar|"
+    r"bruises|moretones|sangre|blood|bleeding|sangrando|"
+    r"(?:er|emergency room|hospital|urgencias) (?:bc|because|por|x) (?:of )?(?:him|her|el|ella)|"
+    r"raped|rape|me violo|violacion|"
+    r"kicked (?:me|us) out|me corrio|nos corrio|me echo de la casa|"
+    r"me jalo del pelo|pulled my hair|me arrastro|dragged me"
 )
-KILL_THREAT = (
-    r"(?:kill|matar|mate|mataria) (?:me|us|my)|me (?:va a|iba a|quiere|dijo q|dijo que|"
-    r"amenazo con|amenaza con) (?:\w+ )?mat(?:ar|arme|a)|"
-    r"(?:amenazo|amenaza|amenazando) (?:con|de) (?:matarme|matarnos|muerte|matar)|(?:going to|gonna|will|he ll|she ll|"
-    r"hell|shell|threatened to|threatens to|said he d|said hed) (?:\w+ )?kill|"
-    r"(?:va a|iba a|quiere) matarme|matarnos|kill (?:me|us)|miedo (?:de )?que me mate|"
-    r"scared for my life|afraid for my life|miedo por mi vida"
+VIOLENCE_ACT = (
+    r"hit|hits|hitting|beat|beats|beating|beat me up|punch\w*|slap\w*|cachetad\w*|"
+    r"cachete\w*|bofetad\w*|pega|pegando|pego|pegar|pegaba|pegue|golpe\w*|madrazos?|"
+    r"patea\w*|pateo|kick\w*|empuj\w*|push\w*|shov\w*|throw\w*|aventando|avento|"
+    r"tirando cosas|rompiendo|breaking|smash\w*|screaming|gritando|yelling|"
+    r"drunk|borracho|tomado|drogado|high|threat\w*|amenaz\w*|hurt\w*|lastim\w*|"
+    r"me va a ir peor|youll regret|vas a ver|abus\w* me|me esta abusando"
 )
-FUTURE_HARM = (
-    r"(?:going to|gonna|is going to|will) (?:hurt|hit|beat) (?:me|us)|"
-    r"me va a (?:pegar|golpear|lastimar|hacer dano)|nos va a (?:pegar|golpear|lastimar)"
-)
-WEAPON = r"(?:gun|knife|pistola|arma|cuchillo|navaja|machete|pistol)"
-CHILD_TAKEN = (
-    r"(?:se llevo|se acaba de llevar|se llevaron|took|has taken|just took|grabbed|agarro) "
-    r"(?:a )?(?:mis|my|mi|our) (?:hijos|hijo|hija|kids|children|child|son|daughter|baby|bebe)"
+FEAR = (
+    r"scared|afraid|terrified|miedo|asustad[oa]|tengo miedo|im scared|help me|ayudame|"
+    r"ayudenme|auxilio|socorro|please help|what do i do|q hago|que hago"
 )
 SELF_HARM = (
     r"suicid\w*|kill myself|killing myself|kms|kys|end(?:ing)? (?:my|it) (?:life|all)|ending it|"
-    r"(?:dont|don t|no) want to wake up|no quiero despertar|cant do this anymore|"
-    r"can t do this anymore|no puedo mas con la vida|quitarme de en medio|"
-    r"take my (?:own )?life|want to die|wanna die|wish i was dead|wish i were dead|"
-    r"better off dead|dont want to live|don t want to live|do not want to live|"
-    r"dont want to be alive|no quiero vivir|ya no quiero vivir|no quiero seguir viviendo|"
-    r"quiero morir(?:me)?|me quiero morir|quitarme la vida|me quiero matar|quiero matarme|"
-    r"me voy a matar|me mato|matarme yo|suicidarme|hacerme dano|cortarme|me corto|"
-    r"hurt myself|cut myself|cutting myself|self harm|overdose|sobredosis|"
+    r"end it|take my (?:own )?life|want to die|wanna die|wish i (?:was|were) dead|"
+    r"better off dead|(?:dont|don t|do not) want to (?:live|be alive|wake up|be here)|"
+    r"not wake up|sleep (?:and not wake|forever|forevr|for ever)|dormir para siempre|"
+    r"no quiero (?:vivir|despertar|seguir|estar aqui)|ya no quiero (?:vivir|seguir|estar)|"
+    r"quiero morir(?:me)?|me quiero morir|me quiero matar|quiero matarme|me voy a matar|"
+    r"quitarme la vida|suicidarme|hacerme dano|cortarme|me corto|cut(?:ting)? myself|"
+    r"hurt myself|self harm|overdose|sobredosis|whole bottle|toda la botella|"
+    r"(?:the |las |mis |todas las )?(?:pills|pastillas) (?:tonight|en la mano|in my hand|"
+    r"right here|aqui|all)|i have the pills|tengo las pastillas|"
     r"no vale la pena vivir|mejor muert[oa]|not worth living|no reason to live|"
-    r"no tengo razon para vivir|ya no aguanto mas la vida|i have the pills|tengo las pastillas"
+    r"no tengo razon para vivir|whats the point|what s the point|no point (?:anymore|in living)|"
+    r"no le (?:encuentro|veo) sentido|sin sentido la vida|irme de este mundo|"
+    r"dejar este mundo|desaparecer para siempre|goodbye letter|letters? for my (?:kids|family)|"
+    r"this is my goodbye|carta de despedida|me despido de (?:todos|ustedes)|"
+    r"nadie me (?:va a|iba a) extranar|no one (?:will|would) miss me|nobody (?:will|would) miss me|"
+    r"better (?:off )?without me|mejor sin mi|estarian mejor sin mi|"
+    r"(?:im|i am) a burden|soy una carga|cant go on|can t go on|no puedo seguir|"
+    r"acabar con todo|terminar con todo|hang myself|ahorcarme|jump off|tirarme (?:del|de un|a)|"
+    r"cortarme las venas|cut my wrists|me mato|mejor me mato|matarme|quiero desaparecer"
+)
+HYPOTHETICAL = (
+    r"what if|what happens if|what should i do if|what do i do if|what would|q hago si|"
+    r"que hago si|que debo hacer si|q pasa si|que pasa si|si algun dia|algun dia|in case|"
+    r"en caso|if (?:ice|they|the police|cops|immigration|my|he|she|i|someone|somebody)|"
+    r"si (?:la migra|ice|llega|llegan|viene|vienen|me|mi|la policia|el|ella|alguien|tocan)|"
+    r"if ever|ever|someday|should people|can they|can ice|can police|pueden|puede la|"
+    r"how do|como (?:se|puedo|hago)|is it legal|es legal|allowed|derecho a"
+)
+RUMOR = (
+    r"is it true|es cierto|es verdad|rumou?rs?|dicen q hay|dicen que hay|i heard|heard that|"
+    r"heard theres|heard there s|escuche|oi que|on facebook|en facebook|la gente dice|"
+    r"vi en las noticias|news|noticias|supuestamente|apparently|chismes?|sera verdad|"
+    r"sera cierto|gossip"
+)
+PAST = (
+    r"last (?:week|month|year|summer|winter|spring|fall|autumn|time)|(?:weeks|months|years) ago|"
+    r"\d+ (?:weeks|months|years) ago|back in|in 20\d\d|en 20\d\d|el (?:ano|mes) pasado|"
+    r"la semana pasada|hace (?:\d+|dos|tres|unos|varios|muchos|un par de)? ?"
+    r"(?:semanas|meses|anos|ano|mes)|hace \d+ dias|used to|solia|years|anos|"
+    r"lleva \d+ (?:weeks|semanas|meses|months)|for \d+ (?:weeks|months|years)|ya salio|"
+    r"got out of jail|was deported|fue deportad[oa]|when i was|cuando yo|in the past|"
+    r"antes|before i left|hace tiempo|long time ago|se fueron|ya se fueron|they left|"
+    r"already left|se marcharon"
 )
 
+_ICE = _rx(ICE_AGENT)
 _AGENT = _rx(AGENT)
-_RAID = _rx(RAID)
 _NOW = _rx(NOW)
-_JUST = _rx(JUST)
-_HYPO = _rx(HYPO)
-_RUMOR = _rx(RUMOR)
-_PAST = _rx(PAST)
-_PRESENCE = _rx(PRESENCE)
-_HIDING = _rx(HIDING)
+_NOW_WEAK = _rx(NOW_WEAK)
+_RECENT = _rx(RECENT)
+_PLACE = _rx(PLACE)
+_ACTION = _rx(AGENT_ACTION)
 _TAKEN = _rx(TAKEN)
-_FAMILY = _rx(FAMILY)
-_GENERAL_Q = _rx(GENERAL_Q)
 _HOLD = _rx(HOLD)
 _RELEASE = _rx(RELEASE)
 _SOON = _rx(SOON)
-_VICTIM_ACT = _rx(VICTIM_ACT)
-_KILL = _rx(KILL_THREAT)
-_FUTURE_HARM = _rx(FUTURE_HARM)
-_WEAPON = _rx(WEAPON)
-_CHILD_TAKEN = _rx(CHILD_TAKEN)
+_V_STRONG = _rx(VIOLENCE_STRONG)
+_V_ACT = _rx(VIOLENCE_ACT)
+_FEAR = _rx(FEAR)
 _SELF_HARM = _rx(SELF_HARM)
-_PROGRESSIVE = _rx(r"\w+(?:ing|ando|iendo)")
+_HYPO = _rx(HYPOTHETICAL)
+_RUMOR = _rx(RUMOR)
+_PAST = _rx(PAST)
+_PROGRESSIVE = re.compile(r"\b(?!(?:nothing|something|anything|thing|morning|evening|"
+                          r"during|building|parking|king|ring|spring|sing|bring|anything)\b)"
+                          r"\w{3,}(?:ing|ando|iendo)\b")
+_FAMILY = _rx(
+    r"(?:my|mi|mis|our|nuestr[oa]) (?:\w+ )?(?:husband|wife|son|daughter|dad|father|mom|"
+    r"mother|brother|sister|cousin|uncle|aunt|kids?|child|children|boyfriend|girlfriend|"
+    r"partner|fiance|fiancee|roommate|friend|neighbor|esposo|esposa|marido|mujer|hij[oa]s?|"
+    r"papa|padre|mama|madre|herman[oa]s?|prim[oa]|ti[oa]|novi[oa]|pareja|vecin[oa]|"
+    r"amig[oa]|suegr[oa]|cunad[oa]|compa|companer[oa]|sobrin[oa]|nieto|nieta)"
+)
+_GENERAL_Q = _rx(
+    r"how do i find|how can i find|como busco|como encuentro|como puedo encontrar|"
+    r"how do people|how do you|someone who|una persona detenida|alguien detenido|"
+    r"how long|cuanto tiempo|can i visit|puedo visitar"
+)
+_CHILD_TAKEN = _rx(
+    r"(?:se llevo|se acaba de llevar|se los lleva|se los va a llevar|took|has taken|just took|"
+    r"grabbed|agarro|no me (?:devolvio|regreso|ha devuelto)|won ?t (?:give|bring) back|"
+    r"didn ?t bring back) (?:a )?(?:mis|my|mi|our|los|las|the) (?:hijos|hijo|hija|ninos|"
+    r"nenes|kids|children|child|son|daughter|baby|bebe)"
+)
 
 # Words whose misspellings matter; the fuzzy pass maps a typo back to them.
 _KEY_WORDS = sorted(
@@ -233,7 +254,8 @@ _KEY_WORDS = sorted(
         "amenaza", "amenazo", "threatened", "cuchillo", "pistola", "knife", "trabajo", "house",
         "custody", "release", "released", "detenido", "detenida", "morir", "vivir", "myself",
         "tomorrow", "manana", "siguiendo", "following", "escondida", "escondido", "hiding",
-        "redada", "estacionamiento", "apartment", "building", "agentes",
+        "redada", "estacionamiento", "apartment", "building", "agentes", "borracho", "encerrada",
+        "pastillas", "despedida", "backyard", "ventanas", "windows", "snatched", "throwing",
     }
 )
 
@@ -261,28 +283,63 @@ def triage(text: str) -> Triage:
     return NOT_URGENT
 
 
-NEVER_CAME_OUT = (
-    r"never came out|didn t come out|didnt come out|hasn t come (?:out|back|home)|"
-    r"hasnt come (?:out|back|home)|never came (?:back|home)|no salio|no ha salido|"
-    r"no regreso|no ha regresado|no volvio|no ha vuelto|nunca salio"
+ICE_STOP = (
+    r"(?:" + ICE_AGENT + r")(?: \w+){0,3} (?:just )?(?:stopped|pulled over|pararon|paro|"
+    r"detuvieron|estan parando|are stopping|stopping|pulling over)|"
+    r"(?:stopped|pararon|paro|detuvieron|agarraron|pulled over) (?:me|us|my|mi|a mi)"
+    r"(?: \w+){0,4} (?:" + ICE_AGENT + r")|me (?:pararon|paro|detuvieron|tienen parad[oa])"
+    r"(?: \w+){0,4} (?:" + ICE_AGENT + r")"
 )
+_ICE_STOP = re.compile(r"\b(?:" + ICE_STOP + r")\b")
+KILL = (
+    r"kill (?:me|us|you|my)|matar(?:me|nos|te)|me va a matar|me mata|me quiere matar|"
+    r"(?:going to|gonna|will|ll|said he d|said hed) (?:\w+ )?kill|threat\w* to kill|"
+    r"amenaz\w* (?:con|de) (?:matar|muerte)|va a matar|iba a matar|"
+    r"knife|cuchillo|navaja|gun|pistola|arma|machete|bat|bate"
+)
+_KILL = _rx(KILL)
+# violence aimed at someone, not "I hit him" or "police hit me last year"
+VICTIM = (
+    r"(?:" + VIOLENCE_ACT + r") (?:me|us|my|mi|her|him|the kids|los ninos)|"
+    r"(?:me|le|nos|te|la|lo) (?:esta |estan |acaba de |acabo de |va a |quiere |sigue )?"
+    r"(?:" + VIOLENCE_ACT + r")|"
+    r"(?:is|esta|estan|are|keeps|sigue|hes|shes|he s|she s) (?:\w+ )?(?:" + VIOLENCE_ACT + r")|"
+    r"drunk|borracho|tomado|drogado|throwing|aventando|tirando cosas|rompiendo|"
+    r"breaking (?:things|stuff|everything|the door)|screaming|gritando|yelling|"
+    r"me (?:acaba de |acabo de )?(?:dio|dar|pego|puso) (?:una |un )?(?:cachetada|bofetada|golpe|"
+    r"madrazo|patada|punetazo|putazo|chingadazo)|me va a ir peor|(?:gave|give) me a (?:black eye|"
+    r"beating)"
+)
+_VICTIM = _rx(VICTIM)
+DOOR = (
+    r"tocan|tocando|tocaron|toca y toca|knock\w*|banging|pounding|golpeando la puerta|"
+    r"open up|abran"
+)
+_DOOR = _rx(DOOR)
+_WARRANTISH = _rx(r"orden|warrant|escondid[oa]s?|hiding|hidden|police|policia|buscan|"
+                  r"looking for|preguntan por|asking for")
 FLEEING = (
-    r"nowhere to (?:sleep|go|stay)|no (?:tengo|tenemos) (?:a )?donde (?:ir|dormir|quedarme|"
+    r"nowhere to (?:sleep|go|stay)|no (?:tengo|tenemos) (?:a ?)?donde (?:ir|dormir|quedarme|"
     r"quedarnos)|(?:looking|searching) for (?:me|us)|(?:me|nos) esta buscando|"
-    r"need (?:somewhere|a place) to (?:go|stay|sleep) tonight|"
-    r"necesito (?:un )?(?:lugar|refugio|donde) (?:\w+ )?(?:hoy|esta noche|ya|ahorita)"
+    r"need (?:somewhere|a place|a shelter) (?:to (?:go|stay|sleep) )?tonight|"
+    r"can ?t go (?:back )?home tonight|no puedo (?:volver|regresar) a (?:la )?casa"
 )
-EVENT_TAKEN = (
-    r"(?:se|lo|la|los|las|me|nos) (?:acaba de |acaban de )?(?:llevo|llevaron)|"
-    r"(?:agarraron|agarro|detuvieron|detuvo|arrestaron|arresto|levantaron|recogieron|pescaron|"
-    r"atraparon|llevaron)|(?:took|picked up|detained|arrested|grabbed) (?:my|him|her|them|mi)|"
-    r"(?:got|was|were) (?:picked up|detained|arrested|taken|grabbed)"
-)
-_NOW_WEAK = _rx(NOW_WEAK)
-_NEVER_CAME_OUT = _rx(NEVER_CAME_OUT)
 _FLEEING = _rx(FLEEING)
+EVENT_TAKEN = (
+    r"snatched|took (?:my|him|her|them|mi)|picked up|grabbed|got arrested|was arrested|"
+    r"got detained|was detained|(?:arrested|detained|grabbed) (?:my|him|her|them|mi)|"
+    r"se (?:lo |la |los |las )?llevaron|se (?:lo |la )?llevo|agarraron|agarro|detuvieron|"
+    r"detuvo|arrestaron|arresto|levantaron|recogieron|pescaron|atraparon|bajaron"
+)
 _EVENT_TAKEN = _rx(EVENT_TAKEN)
-_ACT_NOW_FIRST = frozenset({"is", "esta", "estan", "are", "keeps", "sigue", "acaba", "acabo"})
+_HERE = _rx(r"(?:esta|estan|is|are|re|r) (?:aqui|aca|here)")
+_OUTSIDE = _rx(r"afuera|outside|out front|door|puerta|porch|ventana|window")
+
+
+def _by_member(t: str, start: int) -> bool:
+    """'I hit him' / 'yo le pegue': the member describing their own act."""
+    before = t[max(0, start - 4) : start]
+    return before.endswith(("i ", "yo "))
 
 
 def _triage(t: str) -> Triage:
@@ -292,54 +349,67 @@ def _triage(t: str) -> Triage:
         return Triage(Urgency.URGENT, Reason.SELF_HARM, "self-harm")
 
     past = bool(_PAST.search(t))
-    now = bool(_NOW.search(t)) or (bool(_NOW_WEAK.search(t)) and not past)
-    just = bool(_JUST.search(t))
+    strong_now = bool(_NOW.search(t) or _HERE.search(t))
+    recent = bool(_RECENT.search(t))
+    now = strong_now or (bool(_NOW_WEAK.search(t)) and not past)
     hypothetical = bool(_HYPO.search(t))
     rumor = bool(_RUMOR.search(t))
-    hiding = bool(_HIDING.search(t))
-    agent = bool(_AGENT.search(t))
+    progressive = bool(_PROGRESSIVE.search(t))
+    happening = now or recent
+    long_ago = past and not strong_now
+    # a question about a situation, not the situation: "what if", "heard that", "last year"
+    calm = ((hypothetical or rumor) and not strong_now and not (recent and not rumor)) or long_ago
 
     # violence or threats
-    if not past or now:
-        if _KILL.search(t) or _FUTURE_HARM.search(t):
-            return Triage(Urgency.URGENT, Reason.VIOLENCE, "threat-to-kill-or-hurt")
-        act = _VICTIM_ACT.search(t)
-        if _WEAPON.search(t) and (act or now or just):
-            return Triage(Urgency.URGENT, Reason.VIOLENCE, "weapon")
-        if act:
-            words = act.group(0).split()
-            ongoing = any(_PROGRESSIVE.fullmatch(w) for w in words) or words[0] in _ACT_NOW_FIRST
-            if (now or just or hiding or ongoing) and not (hypothetical and not (now or just)):
-                return Triage(Urgency.URGENT, Reason.VIOLENCE, "violence-now")
-        if _CHILD_TAKEN.search(t) and (now or just) and not agent:
-            return Triage(Urgency.URGENT, Reason.VIOLENCE, "children-taken")
-        if _FLEEING.search(t) and not hypothetical:
-            return Triage(Urgency.URGENT, Reason.VIOLENCE, "fleeing")
-
-    # agents at the home, the workplace or with the member now
-    presence = _PRESENCE.search(t)
-    if presence and (agent or _RAID.search(t) or hiding or "puerta" in t
-                     or "door" in t or "orden" in t or "warrant" in t):
-        calm = (hypothetical or rumor) and not (now or just)
-        if not calm and not (past and not now):
-            return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "agents-present")
-    if (agent or _RAID.search(t)) and now and not rumor and (
-        re.search(r"\b(?:" + PLACE + r")\b", t) or hiding
+    if _KILL.search(t) and not long_ago:
+        return Triage(Urgency.URGENT, Reason.VIOLENCE, "threat-or-weapon")
+    if _V_STRONG.search(t) and not long_ago and not (
+        hypothetical and not (happening or progressive or _FEAR.search(t))
     ):
-        return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "agents-at-place-now")
+        return Triage(Urgency.URGENT, Reason.VIOLENCE, "violence-strong")
+    victim = {m.group(0) for m in _VICTIM.finditer(t) if not _by_member(t, m.start())}
+    if victim and not calm and (
+        happening or progressive or len(victim) >= 2 or _FEAR.search(t)
+    ) and not _only_police_act(t):
+        return Triage(Urgency.URGENT, Reason.VIOLENCE, "violence-now")
+    if _CHILD_TAKEN.search(t) and (happening or progressive) and not _ICE.search(t) and not calm:
+        return Triage(Urgency.URGENT, Reason.VIOLENCE, "children-taken")
+    if _FLEEING.search(t) and not calm:
+        return Triage(Urgency.URGENT, Reason.VIOLENCE, "fleeing")
 
-    # someone about to be released to ICE, or held for it
+    # agents at the home or workplace, or stopping the member, now
+    if not calm:
+        if _ICE_STOP.search(t) and (happening or progressive):
+            return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "stopped-by-ice")
+        agent = _AGENT.search(t)
+        action = bool(_ACTION.search(t))
+        place = bool(_PLACE.search(t))
+        if agent and action and (happening or progressive or place):
+            return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "agents-acting-now")
+        if agent and place and (strong_now or (progressive and _ICE.search(t))):
+            return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "agents-here-now")
+        if (_DOOR.search(t) or (_OUTSIDE.search(t) and strong_now)) and (
+            _WARRANTISH.search(t) or strong_now
+        ):
+            return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "knocking-now")
+
+    # someone about to be released or handed to ICE
     if (_HOLD.search(t) and _RELEASE.search(t) and _SOON.search(t)
-            and not (past and not now) and not re.search(r"\b(?:if|ever|si)\b", t)):
+            and not long_ago and not (hypothetical and not strong_now)):
         return Triage(Urgency.URGENT, Reason.DETAINED, "release-to-ice")
 
-    # someone just detained, or who went in to ICE and didn't come out
-    if _NEVER_CAME_OUT.search(t) and (agent or "check" in t or "cita" in t) and not past:
-        return Triage(Urgency.URGENT, Reason.DETAINED, "did-not-come-out")
-    if _TAKEN.search(t) and not past:
-        if now or just:
-            return Triage(Urgency.URGENT, Reason.DETAINED, "just-detained")
-        if (_EVENT_TAKEN.search(t) and _FAMILY.search(t) and not hypothetical
-                and not _GENERAL_Q.search(t) and (agent or "migra" in t)):
+    # someone just taken
+    if _TAKEN.search(t) and not long_ago and not (hypothetical and not (recent or strong_now)):
+        if strong_now or recent:
+            return Triage(Urgency.URGENT, Reason.DETAINED, "just-taken")
+        if (_EVENT_TAKEN.search(t) and _FAMILY.search(t) and _AGENT.search(t)
+                and not _GENERAL_Q.search(t)):
             return Triage(Urgency.URGENT, Reason.DETAINED, "family-taken")
     return NOT_URGENT
+
+
+def _only_police_act(t: str) -> bool:
+    """'police hit me during an arrest last year' is a complaint, not violence now."""
+    return bool(re.search(r"\b(?:police|policia|cops?|officers?|oficial)\b", t)) and not bool(
+        _FAMILY.search(t) or re.search(r"\b(?:he|hes|she|shes|el|ella|him)\b", t)
+    )

@@ -14,6 +14,7 @@ import contextlib
 import hmac
 import json
 import logging
+import os
 import warnings
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,10 @@ from bot.service import Hotline
 from bot.storage.base import OutboxItem
 
 logger = logging.getLogger(__name__)
+
+# Opt in to python-telegram-bot's future durations (timedelta, not int seconds): PTB reads this
+# variable on every access and otherwise warns each time it builds a RetryAfter.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")

@@ -38,6 +38,7 @@ UPDATABLE_CASE_FIELDS = frozenset(
         "lang",
         "status",
         "entry_id",
+        "opened_at",  # a reopened case waits for a claim again from then
         "topic_id",
         "card_message_id",
         "claimed_by",

@@ -102,3 +102,77 @@ command-menu = All topics
 command-lang = Cambiar a español
 command-human = Talk to a volunteer
 command-delete = Delete my data
+
+## Volunteer group (cases in forum topics). Shown to volunteers only, in VOLUNTEER_LANG.
+## A case number is given as { $case }; never put a member's number or name in these.
+
+desk-icon-urgent = 🔴
+desk-icon-normal = 🟡
+desk-topic-name = { $icon } #{ $case } · { $channel } · { $lang }
+desk-urgency-urgent = URGENT
+desk-urgency-normal = asked for a person
+desk-reason-ice_present = ICE or police there now
+desk-reason-detained = someone detained
+desk-reason-violence = violence or threats
+desk-reason-self_harm = risk of self-harm
+desk-reason-requested = asked to talk to a person
+desk-channel-sms = SMS
+desk-channel-telegram = Telegram
+desk-channel-console = Terminal
+desk-lang-en = English
+desk-lang-es = Spanish
+desk-contact-sms = SMS ···{ $last4 }
+desk-contact-telegram = Telegram (private chat)
+desk-contact-console = terminal test
+desk-status-open = Waiting: press Claim, or just reply in this topic.
+desk-status-claimed = With { $name } (since { $time }).
+desk-status-closed = Closed.
+desk-no-entry = none
+desk-line-in = Member
+desk-line-out = Hotline
+desk-line-note = Note
+desk-no-lines = (no messages kept)
+desk-card =
+    { $icon } Case #{ $case }: { $urgency }
+    Why: { $reason }
+    Language: { $lang } · Contact: { $contact }
+    FAQ answer sent: { $entry }
+    Status: { $status }
+
+    Last messages:
+    { $lines }
+
+    Everything you write in this topic goes to the member, without your name. /note TEXT stays internal. /help lists the commands.
+desk-button-claim = ✋ Claim
+desk-button-close = ✅ Close
+desk-button-reopen = ↩️ Reopen
+desk-member-says = 👤 { $text }
+desk-member-media = 📎 The member sent { $count } attachment(s). Attachments are not forwarded: ask them to describe it in words.
+desk-claimed = ✋ { $name } has this case. The member was told a volunteer joined.
+desk-claim-ok = You have case #{ $case }.
+desk-claim-taken = { $name } already has this case.
+desk-closed = ✅ Case closed by { $name }. The member was told how to reach us again. Send /reopen to write to them again.
+desk-already-closed = This case is already closed.
+desk-reopened = ↩️ Case reopened by { $name }. What you write now goes to the member again.
+desk-reopened-member = ↩️ The member wrote again, so the case is open again. Press Claim or reply.
+desk-not-open = This case is closed, so your message was not sent. Send /reopen first.
+desk-note-saved = 📝 Note saved with the case. It was not sent to the member.
+desk-note-usage = Write the note after the command, like this: /note called the family, will call back at 5
+desk-faq-sent = 📚 Sent the answer "{ $title }" ({ $id }) to the member.
+desk-faq-unknown = There is no FAQ answer "{ $id }". Use the id from the FAQ files, like this: /faq ice-home
+desk-faq-usage = Write the answer's id after the command, like this: /faq ice-home
+desk-media-not-sent = Only text goes to the member; your attachment was not sent. Describe it in words.
+desk-member-stopped = The member replied STOP, so nothing more can be sent to them.
+desk-case-gone = This case no longer exists (the member may have deleted their data). Nothing was sent.
+desk-help =
+    Commands in a case topic:
+    /claim: take the case (or just reply)
+    /close: close it; the member is told how to reach us again
+    /reopen: open a closed case again
+    /faq ID: send an FAQ answer in the member's language
+    /note TEXT: an internal note, not sent to the member
+    Anything else you write here goes to the member.
+desk-repage = ⏰ Case #{ $case } ({ $urgency }) has waited { $minutes } minutes with nobody on it. { $mentions } Please press Claim or reply.
+desk-page-offhours = 🚨 Urgent case #{ $case } outside volunteer hours. { $mentions } On-call volunteer, please take it.
+desk-page-sms = { $org_name }: urgent case #{ $case } is waiting for a volunteer. Open the volunteer group in Telegram.
+desk-page-sms-normal = { $org_name }: case #{ $case } is waiting for a volunteer. Open the volunteer group in Telegram.

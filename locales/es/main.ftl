@@ -102,3 +102,77 @@ command-menu = Todos los temas
 command-lang = Switch to English
 command-human = Hablar con un voluntario
 command-delete = Borrar mis datos
+
+## Grupo de voluntarios (casos en temas del foro). Solo lo ven los voluntarios, en VOLUNTEER_LANG.
+## El número de caso llega como { $case }; nunca pongas aquí el número o el nombre de alguien.
+
+desk-icon-urgent = 🔴
+desk-icon-normal = 🟡
+desk-topic-name = { $icon } #{ $case } · { $channel } · { $lang }
+desk-urgency-urgent = URGENTE
+desk-urgency-normal = pidió una persona
+desk-reason-ice_present = ICE o la policía están ahí ahora
+desk-reason-detained = una persona detenida
+desk-reason-violence = violencia o amenazas
+desk-reason-self_harm = riesgo de hacerse daño
+desk-reason-requested = pidió hablar con una persona
+desk-channel-sms = SMS
+desk-channel-telegram = Telegram
+desk-channel-console = Terminal
+desk-lang-en = inglés
+desk-lang-es = español
+desk-contact-sms = SMS ···{ $last4 }
+desk-contact-telegram = Telegram (chat privado)
+desk-contact-console = prueba en terminal
+desk-status-open = Esperando: pulsa Tomar, o responde en este tema.
+desk-status-claimed = Con { $name } (desde las { $time }).
+desk-status-closed = Cerrado.
+desk-no-entry = ninguna
+desk-line-in = Persona
+desk-line-out = Línea
+desk-line-note = Nota
+desk-no-lines = (no se guardaron mensajes)
+desk-card =
+    { $icon } Caso #{ $case }: { $urgency }
+    Motivo: { $reason }
+    Idioma: { $lang } · Contacto: { $contact }
+    Respuesta enviada: { $entry }
+    Estado: { $status }
+
+    Últimos mensajes:
+    { $lines }
+
+    Todo lo que escribas en este tema le llega a la persona, sin tu nombre. /note TEXTO queda interno. /help muestra los comandos.
+desk-button-claim = ✋ Tomar
+desk-button-close = ✅ Cerrar
+desk-button-reopen = ↩️ Reabrir
+desk-member-says = 👤 { $text }
+desk-member-media = 📎 La persona envió { $count } archivo(s). Los archivos no se reenvían: pídele que lo describa con palabras.
+desk-claimed = ✋ { $name } tiene este caso. Se le avisó a la persona que se unió un voluntario.
+desk-claim-ok = Tienes el caso #{ $case }.
+desk-claim-taken = { $name } ya tiene este caso.
+desk-closed = ✅ { $name } cerró el caso. Se le dijo a la persona cómo volver a contactarnos. Envía /reopen para escribirle de nuevo.
+desk-already-closed = Este caso ya está cerrado.
+desk-reopened = ↩️ { $name } reabrió el caso. Lo que escribas ahora le llega de nuevo a la persona.
+desk-reopened-member = ↩️ La persona volvió a escribir y el caso está abierto otra vez. Pulsa Tomar o responde.
+desk-not-open = Este caso está cerrado y tu mensaje no se envió. Primero envía /reopen.
+desk-note-saved = 📝 Nota guardada con el caso. No se le envió a la persona.
+desk-note-usage = Escribe la nota después del comando, así: /note llamé a la familia, vuelvo a llamar a las 5
+desk-faq-sent = 📚 Se le envió a la persona la respuesta "{ $title }" ({ $id }).
+desk-faq-unknown = No hay una respuesta "{ $id }". Usa el id de los archivos de preguntas, así: /faq ice-home
+desk-faq-usage = Escribe el id de la respuesta después del comando, así: /faq ice-home
+desk-media-not-sent = Solo el texto le llega a la persona; tu archivo no se envió. Descríbelo con palabras.
+desk-member-stopped = La persona respondió STOP, así que ya no se le puede enviar nada.
+desk-case-gone = Este caso ya no existe (quizás la persona borró sus datos). No se envió nada.
+desk-help =
+    Comandos en el tema de un caso:
+    /claim: tomar el caso (o simplemente responde)
+    /close: cerrarlo; se le dice a la persona cómo volver a contactarnos
+    /reopen: reabrir un caso cerrado
+    /faq ID: enviar una respuesta en el idioma de la persona
+    /note TEXTO: una nota interna, no se le envía a la persona
+    Todo lo demás que escribas aquí le llega a la persona.
+desk-repage = ⏰ El caso #{ $case } ({ $urgency }) lleva { $minutes } minutos sin nadie. { $mentions } Por favor pulsa Tomar o responde.
+desk-page-offhours = 🚨 Caso urgente #{ $case } fuera del horario de voluntarios. { $mentions } Voluntario de guardia, por favor tómalo.
+desk-page-sms = { $org_name }: el caso urgente #{ $case } espera a un voluntario. Abre el grupo de voluntarios en Telegram.
+desk-page-sms-normal = { $org_name }: el caso #{ $case } espera a un voluntario. Abre el grupo de voluntarios en Telegram.

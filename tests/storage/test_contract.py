@@ -221,6 +221,25 @@ def test_cases(store: Store) -> None:
     assert store.cases_opened(NOW + timedelta(seconds=1)) == [closed]
 
 
+def test_reopened_case_waits_again(store: Store) -> None:
+    """Reopening a closed case (the volunteer desk) moves opened_at and clears the claim."""
+    later = NOW + timedelta(hours=2)
+    with store.transaction() as tx:
+        c = tx.get_or_create_contact(Channel.SMS, PHONE, NOW)
+        case = tx.open_case(c.id, Urgency.NORMAL, Reason.REQUESTED, Lang.ES, None, NOW)
+        tx.update_case(case.id, status=CaseStatus.CLAIMED, claimed_by="Ana", claimed_at=NOW,
+                       repaged_at=NOW)
+        tx.update_case(case.id, status=CaseStatus.CLOSED, closed_at=NOW + timedelta(hours=1))
+    with store.transaction() as tx:
+        reopened = tx.update_case(case.id, status=CaseStatus.OPEN, opened_at=later,
+                                  claimed_by=None, claimed_at=None, closed_at=None,
+                                  repaged_at=None)
+        assert reopened.opened_at == later and reopened.claimed_by is None
+        assert reopened.closed_at is None and reopened.repaged_at is None
+        assert [x.id for x in tx.cases_waiting(later)] == [case.id]
+    assert store.cases_opened(later) == [reopened]
+
+
 # -- counters and samples ---------------------------------------------------------------
 
 
