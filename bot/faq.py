@@ -177,8 +177,13 @@ def _schema_problems(doc: Document, schema: dict[str, Any]) -> list[Problem]:
                     dups.append(item)
                 seen.add(key)
             msg = f"{where}: listed twice: {', '.join(repr(d) for d in dups)}"
-        elif err.validator == "additionalProperties":
-            msg = f"{where}: {err.message} (check the spelling)"
+        elif err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
+            extra = [k for k in err.instance if k not in allowed]
+            names = ", ".join(f"'{k}'" for k in extra)
+            msg = f"{where}: unknown field {names} (check the spelling)"
+            if extra:
+                path = (*path, extra[0])
         else:
             msg = f"{where}: {err.message}"
         out.append(Problem(doc.file, doc.line(path), msg))
@@ -257,14 +262,34 @@ def render(text: str, values: dict[str, str | int], lang: Lang) -> tuple[str, li
     out: list[str] = []
     problems: list[str] = []
     for para in text.strip().split("\n\n"):
-        chunks = [para] if len(para) < 2000 else para.split("\n")
-        rendered = []
-        for chunk in chunks:
-            result, errs = _render_chunk(chunk, values, lang)
-            rendered.append(result)
-            problems += [e for e in errs if e not in problems]
-        out.append("\n".join(rendered))
+        lines = [[para]] if len(para) < 2000 else [_split_long(ln) for ln in para.split("\n")]
+        rendered_lines = []
+        for pieces in lines:
+            rendered = []
+            for piece in pieces:
+                result, errs = _render_chunk(piece, values, lang)
+                rendered.append(result)
+                problems += [e for e in errs if e not in problems]
+            rendered_lines.append(" ".join(rendered))
+        out.append("\n".join(rendered_lines))
     return "\n\n".join(out), problems
+
+
+def _split_long(line: str, limit: int = 2000) -> list[str]:
+    """Cut a very long line at spaces outside placeables (joined back with a space)."""
+    if len(line) <= limit:
+        return [line]
+    pieces, start, depth, last_space = [], 0, 0, -1
+    for i, c in enumerate(line):
+        depth += c == "{"
+        depth -= c == "}"
+        if c == " " and depth == 0:
+            last_space = i
+        if i - start >= limit and last_space > start:
+            pieces.append(line[start:last_space])
+            start = last_space + 1
+    pieces.append(line[start:])
+    return pieces
 
 
 def _render_chunk(text: str, values: dict[str, str | int], lang: Lang) -> tuple[str, list[str]]:
@@ -385,13 +410,13 @@ def load_faq(faq_dir: Path, today: date | None = None) -> tuple[Faq | None, list
                 )
                 continue
             where[entry_id] = (doc.file, line)
+            for j, rel in enumerate(raw.get("related") or []):
+                related_refs.append((entry_id, str(rel), doc, ("entries", i, "related", j)))
             entry = _entry(doc, i, raw, area_id, values, problems, today)
             if entry is None:
                 continue
             entries[entry_id] = entry
             ids.append(entry_id)
-            for j, rel in enumerate(raw.get("related") or []):
-                related_refs.append((entry_id, str(rel), doc, ("entries", i, "related", j)))
         titles = {lang: str(area_raw.get(lang.value, area_id)) for lang in LANGS}
         areas.append(Area(area_id, int(area_raw.get("order", 99)), titles, tuple(ids)))
 
