@@ -526,7 +526,7 @@ class Desk:
             case=str(case.id),
             urgency=self._urgency_label(case),
             reason=self.t(f"desk-reason-{case.reason.value}"),
-            lang=self.t(f"desk-lang-{case.lang.value}"),
+            language=self.t(f"desk-lang-{case.lang.value}"),
             contact=self._contact_label(contact),
             entry=entry,
             status=status,
@@ -561,7 +561,7 @@ class Desk:
             icon=self.t(f"desk-icon-{case.urgency.value}"),
             case=str(case.id),
             channel=self.t(f"desk-channel-{channel}"),
-            lang=case.lang.value.upper(),
+            language=case.lang.value.upper(),
         )
         return name[:TOPIC_NAME_CHARS]
 

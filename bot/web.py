@@ -10,7 +10,16 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+import threading
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -29,7 +38,15 @@ from bot.models import Channel
 from bot.outbox import OutboxPolicy, OutboxWorker, Sender
 from bot.service import Escalations, Hotline
 from bot.storage import open_store, purge_periodically
-from bot.storage.base import OutboxItem, Store
+from bot.storage.base import (
+    Case,
+    CounterTotal,
+    OutboxItem,
+    PurgeResult,
+    Store,
+    Transaction,
+    UnmatchedSample,
+)
 
 if TYPE_CHECKING:  # the channel modules import their SDKs: only when enabled
     from bot.channels.sms import SmsChannel
@@ -51,6 +68,64 @@ class Job:
     name: str
     interval_s: float
     run: Callable[[datetime], Awaitable[None]]
+
+
+class SerialStore:
+    """A Store whose writes queue on a lock in this process: SQLite takes one writer at a time,
+    and writers waiting in SQLite's busy handler sleep in steps of up to 100 ms, which under
+    load turns into seconds of latency. Reads (pings, reports) pass straight through."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = threading.RLock()
+
+    @property
+    def inner(self) -> Store:
+        return self._store
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with self._lock, self._store.transaction() as tx:
+            yield tx
+
+    def claim_outbox(self, now: datetime, limit: int = 20, lease_s: float = 60) -> list[OutboxItem]:
+        with self._lock:
+            return self._store.claim_outbox(now, limit, lease_s)
+
+    def mark_sent(self, item_id: int, now: datetime) -> None:
+        with self._lock:
+            self._store.mark_sent(item_id, now)
+
+    def mark_retry(self, item_id: int, retry_at: datetime, error: str) -> None:
+        with self._lock:
+            self._store.mark_retry(item_id, retry_at, error)
+
+    def mark_failed(self, item_id: int, error: str) -> None:
+        with self._lock:
+            self._store.mark_failed(item_id, error)
+
+    def release(self, item_id: int, retry_at: datetime) -> None:
+        with self._lock:
+            self._store.release(item_id, retry_at)
+
+    def purge(self, older_than: datetime, *, now: datetime | None = None) -> PurgeResult:
+        with self._lock:
+            return self._store.purge(older_than, now=now)
+
+    def counter_totals(self, since: datetime) -> list[CounterTotal]:
+        return self._store.counter_totals(since)
+
+    def unmatched_samples(self, since: datetime) -> list[UnmatchedSample]:
+        return self._store.unmatched_samples(since)
+
+    def cases_opened(self, since: datetime) -> list[Case]:
+        return self._store.cases_opened(since)
+
+    def ping(self) -> bool:
+        return self._store.ping()
+
+    def close(self) -> None:
+        self._store.close()
 
 
 class ChannelSenders:
@@ -158,6 +233,8 @@ class Server:
             store = self._given_store
         else:
             store = await asyncio.to_thread(open_store, config)
+            if config.is_sqlite:
+                store = SerialStore(store)
         self.store = store
         self.hotline = Hotline(self.content.router, store, escalations=escalations)
         senders: dict[Channel, Sender] = {}

@@ -129,10 +129,11 @@ def expected_replies(senders: list[Sender], plans: dict[str, list[tuple[str, str
     """What the same conversations give in-process: TwiML messages per SMS request, and
     sendMessage texts per Telegram chat."""
     router = Router.from_config(Config())
-    hotline = Hotline(lambda: router, MemoryStore(MemoryDatabase()))
     sms: dict[str, list[list[str]]] = defaultdict(list)
     telegram: dict[str, list[str]] = defaultdict(list)
     for s in senders:
+        # one small store per sender: the in-memory twin copies itself per transaction
+        hotline = Hotline(lambda: router, MemoryStore(MemoryDatabase()))
         for provider_id, text in plans[s.address]:
             if s.channel is Channel.SMS:
                 msg = Inbound(Channel.SMS, s.address, text, provider_id=provider_id)

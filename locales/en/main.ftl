@@ -108,7 +108,7 @@ command-delete = Delete my data
 
 desk-icon-urgent = 🔴
 desk-icon-normal = 🟡
-desk-topic-name = { $icon } #{ $case } · { $channel } · { $lang }
+desk-topic-name = { $icon } #{ $case } · { $channel } · { $language }
 desk-urgency-urgent = URGENT
 desk-urgency-normal = asked for a person
 desk-reason-ice_present = ICE or police there now
@@ -135,7 +135,7 @@ desk-no-lines = (no messages kept)
 desk-card =
     { $icon } Case #{ $case }: { $urgency }
     Why: { $reason }
-    Language: { $lang } · Contact: { $contact }
+    Language: { $language } · Contact: { $contact }
     FAQ answer sent: { $entry }
     Status: { $status }
 

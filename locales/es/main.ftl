@@ -108,7 +108,7 @@ command-delete = Borrar mis datos
 
 desk-icon-urgent = 🔴
 desk-icon-normal = 🟡
-desk-topic-name = { $icon } #{ $case } · { $channel } · { $lang }
+desk-topic-name = { $icon } #{ $case } · { $channel } · { $language }
 desk-urgency-urgent = URGENTE
 desk-urgency-normal = pidió una persona
 desk-reason-ice_present = ICE o la policía están ahí ahora
@@ -135,7 +135,7 @@ desk-no-lines = (no se guardaron mensajes)
 desk-card =
     { $icon } Caso #{ $case }: { $urgency }
     Motivo: { $reason }
-    Idioma: { $lang } · Contacto: { $contact }
+    Idioma: { $language } · Contacto: { $contact }
     Respuesta enviada: { $entry }
     Estado: { $status }
 
