@@ -368,17 +368,14 @@ def load_faq(faq_dir: Path, today: date | None = None) -> tuple[Faq | None, list
             problems += _schema_problems(ndoc, _schema_for(faq_dir, "not-answered.schema.json"))
             if isinstance(ndoc.data, dict):
                 not_answered = {
-                    lang: tuple(str(q) for q in ndoc.data.get(lang.value) or [])
-                    for lang in LANGS
+                    lang: tuple(str(q) for q in ndoc.data.get(lang.value) or []) for lang in LANGS
                 }
 
     entries: dict[str, Entry] = {}
     where: dict[str, tuple[str, int]] = {}
     areas: list[Area] = []
     related_refs: list[tuple[str, str, Document, tuple[str | int, ...]]] = []
-    area_files = sorted(
-        p for p in faq_dir.glob("*.yaml") if p.name not in SPECIAL_FILES
-    )
+    area_files = sorted(p for p in faq_dir.glob("*.yaml") if p.name not in SPECIAL_FILES)
     if not area_files:
         problems.append(Problem(_display(faq_dir), 1, "no FAQ files (*.yaml) found"))
     for path in area_files:

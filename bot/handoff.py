@@ -790,7 +790,8 @@ class DeskSender:
             future = asyncio.run_coroutine_threadsafe(coro, loop)
             try:
                 return future.result(timeout=CALL_TIMEOUT_S)
-            except FutureTimeout:
+            except FutureTimeout as exc:
+                import traceback; traceback.print_exc()
                 future.cancel()
                 raise DeliveryError("Telegram did not answer in time") from None
 

@@ -123,6 +123,8 @@ class Messages:
         if not bundle.has_message(msg_id):  # parity is checked at load; this is a bug
             raise KeyError(f"no message '{msg_id}' in locale {lang}")
         message = bundle.get_message(msg_id)
+        if message.value is None:
+            raise ContentError(f"locales/{lang}: message '{msg_id}' has no text")
         merged: dict[str, str | int] = dict(self.values.get(lang, {}))
         merged.update(args)
         text, errors = bundle.format_pattern(message.value, merged)

@@ -43,6 +43,7 @@ class Candidate:
     entry_id: str
     score: float
     why: tuple[str, ...] = ()  # the features that matched, for coordinators
+    example: float = 0.0  # similarity to the entry's closest example question (1 = same)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +87,17 @@ class Matcher:
     choice_margin = 0.08  # top two closer than this: offer both
     min_coverage = 0.5  # less of the message known than this: "I don't know"
     not_answered_ratio = 0.7  # closer than this to a not-answered example: "I don't know"
+    example_match = 0.92  # this close to one entry's example question: answer it
 
     def __init__(self, faq: Faq) -> None:
         self.faq = faq
         self.phrases: dict[tuple[str, ...], str] = {}  # folded phrase words -> "@concept"
         self.concept_stems: dict[str, str] = {}  # stem of a one-word lexicon entry -> concept
-        self.stopwords = frozenset().union(*faq.lexicon.stopwords.values()) if \
-            faq.lexicon.stopwords else frozenset()
+        self.stopwords = (
+            frozenset().union(*faq.lexicon.stopwords.values())
+            if faq.lexicon.stopwords
+            else frozenset()
+        )
         self.lang_words: dict[Lang, set[str]] = {lang: set() for lang in Lang}
         for concept, per_lang in faq.lexicon.concepts.items():
             for lang, phrases in per_lang.items():
@@ -114,8 +119,9 @@ class Matcher:
                 text = entry.text[lang]
                 for q in (*text.questions, text.title):
                     questions.append((entry.id, self._doc(q, lang)))
-                answers.append((entry.id, self._doc(text.sms + "\n" + text.full, lang,
-                                                    register=False)))
+                answers.append(
+                    (entry.id, self._doc(text.sms + "\n" + text.full, lang, register=False))
+                )
                 self.lang_words[lang].update(fold(" ".join(text.questions)).split())
         for lang, qs in faq.not_answered.items():
             for q in qs:
@@ -309,9 +315,14 @@ class Matcher:
         post = self.bayes(a.features)
         lam = self.bayes_weight
         scored = sorted(
-            (((qw * best_q.get(e, 0.0) + (1 - qw) * cent.get(e, 0.0)) / norm
-              + lam * post.get(e, 0.0), e)
-             for e in best_q.keys() | cent.keys()),
+            (
+                (
+                    (qw * best_q.get(e, 0.0) + (1 - qw) * cent.get(e, 0.0)) / norm
+                    + lam * post.get(e, 0.0),
+                    e,
+                )
+                for e in best_q.keys() | cent.keys()
+            ),
             reverse=True,
         )
         # The not-answered examples are many unrelated questions: their centroid means
@@ -320,14 +331,25 @@ class Matcher:
         real = [(s, e) for s, e in scored if e != NOT_ANSWERED][:k]
         matched = set(qvec)
         cands = tuple(
-            Candidate(e, round(s, 4), tuple(sorted(matched & self.entry_features[e])))
+            Candidate(
+                e,
+                round(s, 4),
+                tuple(sorted(matched & self.entry_features[e])),
+                round(best_q.get(e, 0.0) / norm, 4),
+            )
             for s, e in real
         )
         top = cands[0].score if cands else 0.0
         second = cands[1].score if len(cands) > 1 else 0.0
         confidence = calibrate(top, top - second, coverage, not_answered)
-        return Match(cands, confidence, round(coverage, 3), round(not_answered, 4),
-                     tuple(a.features), tuple(a.unknown))
+        return Match(
+            cands,
+            confidence,
+            round(coverage, 3),
+            round(not_answered, 4),
+            tuple(a.features),
+            tuple(a.unknown),
+        )
 
 
 def _unit(vec: dict[str, float]) -> dict[str, float]:
@@ -342,5 +364,11 @@ CALIBRATION = (-4.0, 7.0, 5.0, 3.0, -5.0)
 def calibrate(top: float, margin: float, coverage: float, not_answered: float) -> float:
     """Map raw scores to an estimated probability that the top entry is the right one."""
     b0, b_top, b_margin, b_cov, b_na = CALIBRATION
-    z = b0 + b_top * top + b_margin * margin + b_cov * coverage + b_na * max(0.0, not_answered - top)
+    z = (
+        b0
+        + b_top * top
+        + b_margin * margin
+        + b_cov * coverage
+        + b_na * max(0.0, not_answered - top)
+    )
     return round(1.0 / (1.0 + math.exp(-z)), 3)

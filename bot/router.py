@@ -155,21 +155,58 @@ LANG_WORDS = {
 }
 TOGGLE_LANG_WORDS = frozenset({"idioma", "language", "/lang", "lang", "/idioma", "lenguaje"})
 # Words that are the same in both languages or commands: they don't tell the language.
-KEYWORDS = frozenset({"menu", "menus", "0", "/menu", "/start", "/help", "/human", "/delete",
-                      "/lang", "/more", "ok", "okay", "no", "stop", "start", "info", "sms"})
+KEYWORDS = frozenset(
+    {
+        "menu",
+        "menus",
+        "0",
+        "/menu",
+        "/start",
+        "/help",
+        "/human",
+        "/delete",
+        "/lang",
+        "/more",
+        "ok",
+        "okay",
+        "no",
+        "stop",
+        "start",
+        "info",
+        "sms",
+    }
+)
 _NUMBER = re.compile(r"^\s*#?(\d{1,2})\s*[.)]?\s*$")
 
 # The safety answer for each urgent reason: the matched entry when it is one of the fitting
 # ones (ICE at work -> ice-public, a hold -> sc-detainer), else the default (first).
 SAFETY_ENTRIES = {
-    Reason.ICE_PRESENT: ("ice-home", "ice-public", "ice-warrants", "police-arrest",
-                         "police-search", "police-street-stop", "police-traffic-stop",
-                         "police-immigration-questions", "dv-arrested-victim",
-                         "detained-family-member"),
-    Reason.DETAINED: ("detained-family-member", "sc-detainer", "police-arrest",
-                      "dv-arrested-victim", "ice-public"),
-    Reason.VIOLENCE: ("dv-call-police", "dv-shelter-help", "dv-arrested-victim",
-                      "dv-children-custody", "dv-restraining-order"),
+    Reason.ICE_PRESENT: (
+        "ice-home",
+        "ice-public",
+        "ice-warrants",
+        "police-arrest",
+        "police-search",
+        "police-street-stop",
+        "police-traffic-stop",
+        "police-immigration-questions",
+        "dv-arrested-victim",
+        "detained-family-member",
+    ),
+    Reason.DETAINED: (
+        "detained-family-member",
+        "sc-detainer",
+        "police-arrest",
+        "dv-arrested-victim",
+        "ice-public",
+    ),
+    Reason.VIOLENCE: (
+        "dv-call-police",
+        "dv-shelter-help",
+        "dv-arrested-victim",
+        "dv-children-custody",
+        "dv-restraining-order",
+    ),
 }
 SAFETY_ENTRY = {reason: entries[0] for reason, entries in SAFETY_ENTRIES.items()}
 
@@ -185,6 +222,8 @@ def safety_entry(reason: Reason, match: Match, rule: str = "") -> str | None:
     if rule == "release-to-ice":
         return "sc-detainer"
     return fitting[0]
+
+
 SAFETY_LINE = {
     Reason.ICE_PRESENT: "urgent-ice",
     Reason.DETAINED: "urgent-detained",
@@ -204,8 +243,18 @@ class Decision:
 def decide(match: Match, matcher: Matcher) -> str:
     """Answer when confident, offer two close entries, or admit not knowing."""
     top = match.top
-    if (top is None or top.score < matcher.reject_threshold or match.coverage < matcher.min_coverage
-            or match.not_answered >= top.score * matcher.not_answered_ratio):
+    if (
+        top is not None
+        and top.example >= matcher.example_match
+        and (len(match.candidates) < 2 or match.candidates[1].example < matcher.example_match)
+    ):
+        return Decision.ANSWER  # (nearly) word for word one of this entry's examples
+    if (
+        top is None
+        or top.score < matcher.reject_threshold
+        or match.coverage < matcher.min_coverage
+        or match.not_answered >= top.score * matcher.not_answered_ratio
+    ):
         return Decision.UNKNOWN
     second = match.candidates[1].score if len(match.candidates) > 1 else 0.0
     if top.score - second < matcher.choice_margin and second >= matcher.reject_threshold:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
-from bot.models import Event, EventKind, Inbound, Outcome, Reply, Urgency
+from bot.models import Event, EventKind, Inbound, Lang, Outcome, Reason, Reply, Urgency
 from bot.redact import redact
 from bot.router import Router
 from bot.storage.base import Contact, Direction, Store, Transaction
@@ -38,8 +38,9 @@ class Escalations(Protocol):
         """Can a volunteer be reached at all (group configured)?"""
         ...
 
-    def escalate(self, tx: Transaction, contact: Contact, event: Event, msg: Inbound,
-                 now: datetime) -> int | None:
+    def escalate(
+        self, tx: Transaction, contact: Contact, event: Event, msg: Inbound, now: datetime
+    ) -> int | None:
         """Open (or reopen) a case; return its id to put the member in volunteer mode."""
         ...
 
@@ -103,19 +104,23 @@ class Hotline:
             outcome = self._after(tx, contact, msg, outcome, now)
             if via_outbox:  # after an erase too: the confirmation must still go out
                 for reply in outcome.replies:
-                    tx.enqueue(msg.channel, msg.sender, reply.text, now, payload=reply_payload(reply))
+                    tx.enqueue(
+                        msg.channel, msg.sender, reply.text, now, payload=reply_payload(reply)
+                    )
         self._log(msg, outcome)
         return Handled(outcome.replies, outcome.events)
 
-    def _case_over(self, tx: Transaction, contact: Contact, msg: Inbound, outcome: Outcome,
-                   now: datetime) -> bool:
+    def _case_over(
+        self, tx: Transaction, contact: Contact, msg: Inbound, outcome: Outcome, now: datetime
+    ) -> bool:
         """Relay a message the router left to the volunteers; True if no case takes it."""
         if not any(e.kind is EventKind.RELAYED for e in outcome.events):
             return False
         return self.escalations is None or not self.escalations.relay(tx, contact, msg, now)
 
-    def _after(self, tx: Transaction, contact: Contact, msg: Inbound, outcome: Outcome,
-               now: datetime) -> Outcome:
+    def _after(
+        self, tx: Transaction, contact: Contact, msg: Inbound, outcome: Outcome, now: datetime
+    ) -> Outcome:
         state = outcome.state
         replies = outcome.replies
         for event in outcome.events:
@@ -123,7 +128,8 @@ class Hotline:
             if name:
                 tx.count(name, now, entry_id=event.entry_id, lang=event.lang)
             if event.kind is EventKind.UNKNOWN and msg.text.strip():
-                tx.record_unmatched(redact(msg.text)[:500], event.lang or state.lang, now)  # type: ignore[arg-type]
+                lang = event.lang or state.lang or Lang.EN
+                tx.record_unmatched(redact(msg.text)[:500], lang, now)
         if outcome.erase:
             if self.escalations is not None:
                 self.escalations.forget(tx, contact, now)
@@ -137,15 +143,20 @@ class Hotline:
                     state.case_id = str(case_id)
             else:
                 # no volunteer group: keep the case for reports and follow-up by phone
-                tx.open_case(contact.id, escalation.urgency, escalation.reason,  # type: ignore[arg-type]
-                             escalation.lang or state.lang, escalation.entry_id, now)  # type: ignore[arg-type]
+                tx.open_case(
+                    contact.id,
+                    escalation.urgency,
+                    escalation.reason or Reason.REQUESTED,
+                    escalation.lang or state.lang or Lang.EN,
+                    escalation.entry_id,
+                    now,
+                )
         if state.case_id is not None or escalation is not None:
             # the conversation around a case is kept (encrypted) for the volunteer
             if msg.text.strip():
                 tx.add_transcript(contact.id, _int(state.case_id), Direction.IN, msg.text, now)
             for reply in replies:
-                tx.add_transcript(contact.id, _int(state.case_id), Direction.OUT,
-                                  reply.text, now)
+                tx.add_transcript(contact.id, _int(state.case_id), Direction.OUT, reply.text, now)
         tx.save_state(contact.id, state, now)
         return Outcome(replies, outcome.events, state, outcome.erase)
 
@@ -154,8 +165,13 @@ class Hotline:
         # never the text, never the address: only what happened
         kinds = ",".join(e.kind.value for e in outcome.events) or "none"
         urgent = any(e.urgency is Urgency.URGENT for e in outcome.events)
-        logger.info("%s message handled: events=%s urgent=%s replies=%d", msg.channel.value,
-                    kinds, urgent, len(outcome.replies))
+        logger.info(
+            "%s message handled: events=%s urgent=%s replies=%d",
+            msg.channel.value,
+            kinds,
+            urgent,
+            len(outcome.replies),
+        )
 
 
 def reply_payload(reply: Reply) -> dict[str, object]:

@@ -222,9 +222,11 @@ _SELF_HARM = _rx(SELF_HARM)
 _HYPO = _rx(HYPOTHETICAL)
 _RUMOR = _rx(RUMOR)
 _PAST = _rx(PAST)
-_PROGRESSIVE = re.compile(r"\b(?!(?:nothing|something|anything|thing|morning|evening|"
-                          r"during|building|parking|king|ring|spring|sing|bring|anything)\b)"
-                          r"\w{3,}(?:ing|ando|iendo)\b")
+_PROGRESSIVE = re.compile(
+    r"\b(?!(?:nothing|something|anything|thing|morning|evening|"
+    r"during|building|parking|king|ring|spring|sing|bring|anything)\b)"
+    r"\w{3,}(?:ing|ando|iendo)\b"
+)
 _FAMILY = _rx(
     r"(?:my|mi|mis|our|nuestr[oa]) (?:\w+ )?(?:husband|wife|son|daughter|dad|father|mom|"
     r"mother|brother|sister|cousin|uncle|aunt|kids?|child|children|boyfriend|girlfriend|"
@@ -247,15 +249,72 @@ _CHILD_TAKEN = _rx(
 # Words whose misspellings matter; the fuzzy pass maps a typo back to them.
 _KEY_WORDS = sorted(
     {
-        "inmigracion", "immigration", "police", "policia", "patrulla", "puerta", "knocking",
-        "tocando", "golpeando", "afuera", "outside", "ahorita", "detained", "arrested",
-        "agarraron", "detuvieron", "llevaron", "arrestaron", "pegando", "golpea", "golpeo",
-        "hitting", "beating", "choked", "matar", "suicide", "suicidio", "suicidarme", "matarme",
-        "amenaza", "amenazo", "threatened", "cuchillo", "pistola", "knife", "trabajo", "house",
-        "custody", "release", "released", "detenido", "detenida", "morir", "vivir", "myself",
-        "tomorrow", "manana", "siguiendo", "following", "escondida", "escondido", "hiding",
-        "redada", "estacionamiento", "apartment", "building", "agentes", "borracho", "encerrada",
-        "pastillas", "despedida", "backyard", "ventanas", "windows", "snatched", "throwing",
+        "inmigracion",
+        "immigration",
+        "police",
+        "policia",
+        "patrulla",
+        "puerta",
+        "knocking",
+        "tocando",
+        "golpeando",
+        "afuera",
+        "outside",
+        "ahorita",
+        "detained",
+        "arrested",
+        "agarraron",
+        "detuvieron",
+        "llevaron",
+        "arrestaron",
+        "pegando",
+        "golpea",
+        "golpeo",
+        "hitting",
+        "beating",
+        "choked",
+        "matar",
+        "suicide",
+        "suicidio",
+        "suicidarme",
+        "matarme",
+        "amenaza",
+        "amenazo",
+        "threatened",
+        "cuchillo",
+        "pistola",
+        "knife",
+        "trabajo",
+        "house",
+        "custody",
+        "release",
+        "released",
+        "detenido",
+        "detenida",
+        "morir",
+        "vivir",
+        "myself",
+        "tomorrow",
+        "manana",
+        "siguiendo",
+        "following",
+        "escondida",
+        "escondido",
+        "hiding",
+        "redada",
+        "estacionamiento",
+        "apartment",
+        "building",
+        "agentes",
+        "borracho",
+        "encerrada",
+        "pastillas",
+        "despedida",
+        "backyard",
+        "ventanas",
+        "windows",
+        "snatched",
+        "throwing",
     }
 )
 
@@ -316,8 +375,10 @@ DOOR = (
     r"open up|abran"
 )
 _DOOR = _rx(DOOR)
-_WARRANTISH = _rx(r"orden|warrant|escondid[oa]s?|hiding|hidden|police|policia|buscan|"
-                  r"looking for|preguntan por|asking for")
+_WARRANTISH = _rx(
+    r"orden|warrant|escondid[oa]s?|hiding|hidden|police|policia|buscan|"
+    r"looking for|preguntan por|asking for"
+)
 FLEEING = (
     r"nowhere to (?:sleep|go|stay)|no (?:tengo|tenemos) (?:a ?)?donde (?:ir|dormir|quedarme|"
     r"quedarnos)|(?:looking|searching) for (?:me|us)|(?:me|nos) esta buscando|"
@@ -363,14 +424,19 @@ def _triage(t: str) -> Triage:
     # violence or threats
     if _KILL.search(t) and not long_ago:
         return Triage(Urgency.URGENT, Reason.VIOLENCE, "threat-or-weapon")
-    if _V_STRONG.search(t) and not long_ago and not (
-        hypothetical and not (happening or progressive or _FEAR.search(t))
+    if (
+        _V_STRONG.search(t)
+        and not long_ago
+        and not (hypothetical and not (happening or progressive or _FEAR.search(t)))
     ):
         return Triage(Urgency.URGENT, Reason.VIOLENCE, "violence-strong")
     victim = {m.group(0) for m in _VICTIM.finditer(t) if not _by_member(t, m.start())}
-    if victim and not calm and (
-        happening or progressive or len(victim) >= 2 or _FEAR.search(t)
-    ) and not _only_police_act(t):
+    if (
+        victim
+        and not calm
+        and (happening or progressive or len(victim) >= 2 or _FEAR.search(t))
+        and not _only_police_act(t)
+    ):
         return Triage(Urgency.URGENT, Reason.VIOLENCE, "violence-now")
     if _CHILD_TAKEN.search(t) and (happening or progressive) and not _ICE.search(t) and not calm:
         return Triage(Urgency.URGENT, Reason.VIOLENCE, "children-taken")
@@ -394,16 +460,25 @@ def _triage(t: str) -> Triage:
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "knocking-now")
 
     # someone about to be released or handed to ICE
-    if (_HOLD.search(t) and _RELEASE.search(t) and _SOON.search(t)
-            and not long_ago and not (hypothetical and not strong_now)):
+    if (
+        _HOLD.search(t)
+        and _RELEASE.search(t)
+        and _SOON.search(t)
+        and not long_ago
+        and not (hypothetical and not strong_now)
+    ):
         return Triage(Urgency.URGENT, Reason.DETAINED, "release-to-ice")
 
     # someone just taken
     if _TAKEN.search(t) and not long_ago and not (hypothetical and not (recent or strong_now)):
         if strong_now or recent:
             return Triage(Urgency.URGENT, Reason.DETAINED, "just-taken")
-        if (_EVENT_TAKEN.search(t) and _FAMILY.search(t) and _AGENT.search(t)
-                and not _GENERAL_Q.search(t)):
+        if (
+            _EVENT_TAKEN.search(t)
+            and _FAMILY.search(t)
+            and _AGENT.search(t)
+            and not _GENERAL_Q.search(t)
+        ):
             return Triage(Urgency.URGENT, Reason.DETAINED, "family-taken")
     return NOT_URGENT
 

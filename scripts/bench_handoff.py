@@ -29,23 +29,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from starlette.concurrency import run_in_threadpool  # noqa: E402
-from telegram import Bot, Update  # noqa: E402
+from starlette.concurrency import run_in_threadpool
+from telegram import Bot, Update
 
-from bot.channels.sms import TwilioSender  # noqa: E402
-from bot.channels.telegram import TelegramSender  # noqa: E402
-from bot.config import Config  # noqa: E402
-from bot.handoff import Desk, DeskSender  # noqa: E402
-from bot.models import Channel, Inbound, Lang  # noqa: E402
-from bot.outbox import OutboxPolicy, OutboxWorker  # noqa: E402
-from bot.router import Router  # noqa: E402
-from bot.service import Hotline  # noqa: E402
-from bot.storage import MemoryStore, open_store  # noqa: E402
-from bot.storage.base import Store  # noqa: E402
-from bot.web import ChannelSenders, run_outbox  # noqa: E402
-from tests.fakes import TOKEN, serve  # noqa: E402
-from tests.handoff.fakes import FakeForum, FakeSms  # noqa: E402
-from tests.handoff.support import load_update, make_config  # noqa: E402
+from bot.channels.sms import TwilioSender
+from bot.channels.telegram import TelegramSender
+from bot.config import Config
+from bot.handoff import Desk, DeskSender
+from bot.models import Channel, Inbound, Lang
+from bot.outbox import OutboxPolicy, OutboxWorker
+from bot.router import Router
+from bot.service import Hotline
+from bot.storage import MemoryStore, open_store
+from bot.storage.base import Store
+from bot.web import ChannelSenders, run_outbox
+from tests.fakes import TOKEN, serve
+from tests.handoff.fakes import FakeForum, FakeSms
+from tests.handoff.support import load_update, make_config
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "bench-key-0123456789-0123456789-0123456789"

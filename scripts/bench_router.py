@@ -40,8 +40,20 @@ TARGETS = {
     "language": 0.98,
 }
 # The naive baseline's urgency: spot a few alarming words.
-BASELINE_URGENT = ("now", "ahora", "ahorita", "help", "ayuda", "suicid", "kill", "matar",
-                   "pegando", "hitting", "detained", "detuvieron")
+BASELINE_URGENT = (
+    "now",
+    "ahora",
+    "ahorita",
+    "help",
+    "ayuda",
+    "suicid",
+    "kill",
+    "matar",
+    "pegando",
+    "hitting",
+    "detained",
+    "detuvieron",
+)
 
 
 def load_set(path: Path) -> list[dict[str, Any]]:
@@ -72,7 +84,9 @@ class Bm25Baseline:
         return (entry if score >= self.threshold else None), lang, urgent, score
 
 
-def metrics(rows: list[dict[str, Any]], preds: list[tuple[str | None, str, bool]]) -> dict[str, Any]:
+def metrics(
+    rows: list[dict[str, Any]], preds: list[tuple[str | None, str, bool]]
+) -> dict[str, Any]:
     inscope = [(r, p) for r, p in zip(rows, preds, strict=True) if r["entry"]]
     oos = [(r, p) for r, p in zip(rows, preds, strict=True) if not r["entry"] and not r["urgent"]]
     urgent = [(r, p) for r, p in zip(rows, preds, strict=True) if r["urgent"]]
@@ -87,9 +101,7 @@ def metrics(rows: list[dict[str, Any]], preds: list[tuple[str | None, str, bool]
         "n_inscope": len(inscope),
         "n_oos": len(oos),
         "n_urgent": len(urgent),
-        "misses": [
-            (r["text"], r["entry"], p[0]) for r, p in inscope if p[0] != r["entry"]
-        ],
+        "misses": [(r["text"], r["entry"], p[0]) for r, p in inscope if p[0] != r["entry"]],
         "false_accepts": [(r["text"], p[0]) for r, p in oos if p[0] is not None],
         "urgent_misses": [r["text"] for r, p in urgent if not p[2]],
         "false_alarms": [r["text"] for r, p in calm if p[2]],
@@ -153,9 +165,11 @@ def main() -> int:
     ap.add_argument("--show-misses", action="store_true")
     ap.add_argument("--no-fail", action="store_true", help="exit 0 even when a target is missed")
     args = ap.parse_args()
-    sets = [Path(s).resolve() for s in args.set] if args.set else [
-        ROOT / "tests/data/eval/dev.jsonl", ROOT / "tests/data/eval/test.jsonl"
-    ]
+    sets = (
+        [Path(s).resolve() for s in args.set]
+        if args.set
+        else [ROOT / "tests/data/eval/dev.jsonl", ROOT / "tests/data/eval/test.jsonl"]
+    )
 
     tracemalloc.start()
     t0 = time.perf_counter()
@@ -182,8 +196,10 @@ def main() -> int:
             entry, lang, urgent, _ = base.classify(r["text"])
             theirs.append((entry, lang.value, urgent))
         m, b = metrics(rows, ours), metrics(rows, theirs)
-        print(f"\n== {path.relative_to(ROOT)}: {m['n']} messages ({m['n_inscope']} in scope, "
-              f"{m['n_oos']} out of scope, {m['n_urgent']} urgent)")
+        print(
+            f"\n== {path.relative_to(ROOT)}: {m['n']} messages ({m['n_inscope']} in scope, "
+            f"{m['n_oos']} out of scope, {m['n_urgent']} urgent)"
+        )
         print(f"{'metric':<26}{'router':>9}{'BM25':>9}   target")
         for key, label, target in (
             ("top1", "top-1 accuracy (in scope)", ">= 95%"),
@@ -194,10 +210,13 @@ def main() -> int:
         ):
             print(f"{label:<26}{fmt(m[key]):>9}{fmt(b[key]):>9}   {target}")
         print(f"(BM25 rejection threshold {threshold} tuned on this same set, in its favour)")
-        ok &= (m["top1"] >= TARGETS["top1"] and m["oos_rejection"] >= TARGETS["oos_rejection"]
-               and m["urgent_recall"] >= TARGETS["urgent_recall"]
-               and m["false_urgent"] <= TARGETS["false_urgent_max"]
-               and m["language"] >= TARGETS["language"])
+        ok &= (
+            m["top1"] >= TARGETS["top1"]
+            and m["oos_rejection"] >= TARGETS["oos_rejection"]
+            and m["urgent_recall"] >= TARGETS["urgent_recall"]
+            and m["false_urgent"] <= TARGETS["false_urgent_max"]
+            and m["language"] >= TARGETS["language"]
+        )
         if args.show_misses:
             for key in ("misses", "false_accepts", "urgent_misses", "false_alarms", "lang_misses"):
                 for item in m[key]:
@@ -207,8 +226,10 @@ def main() -> int:
     rounds = 3 if args.quick else 10
     router.classify("warm up")
     med, p99 = latency(router, texts, rounds)
-    print(f"\nlatency per message, shipped FAQ ({len(faq.entries)} entries): "
-          f"median {med:.3f} ms, p99 {p99:.3f} ms  (target p99 <= 2 ms)")
+    print(
+        f"\nlatency per message, shipped FAQ ({len(faq.entries)} entries): "
+        f"median {med:.3f} ms, p99 {p99:.3f} ms  (target p99 <= 2 ms)"
+    )
     big = synthetic(faq, 10)
     t0 = time.perf_counter()
     big_router = Router(big, router.t)
@@ -219,13 +240,19 @@ def main() -> int:
     tracemalloc.stop()
     big_router.classify("warm up")
     med10, p9910 = latency(big_router, texts, max(1, rounds // 2))
-    print(f"latency per message, 10x FAQ ({len(big.entries)} entries): "
-          f"median {med10:.3f} ms, p99 {p9910:.3f} ms  (target p99 <= 5 ms)")
+    print(
+        f"latency per message, 10x FAQ ({len(big.entries)} entries): "
+        f"median {med10:.3f} ms, p99 {p9910:.3f} ms  (target p99 <= 5 ms)"
+    )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"start-up (load FAQ + locales + build index): {startup * 1000:.0f} ms; "
-          f"10x index build {big_startup * 1000:.0f} ms")
-    print(f"peak traced memory: {peak_start / 1e6:.1f} MB after start-up, "
-          f"{peak / 1e6:.1f} MB with the 10x index; process max RSS {rss:.0f} MB")
+    print(
+        f"start-up (load FAQ + locales + build index): {startup * 1000:.0f} ms; "
+        f"10x index build {big_startup * 1000:.0f} ms"
+    )
+    print(
+        f"peak traced memory: {peak_start / 1e6:.1f} MB after start-up, "
+        f"{peak / 1e6:.1f} MB with the 10x index; process max RSS {rss:.0f} MB"
+    )
     if not ok:
         print("\nsome accuracy targets are not met (see above)")
     return 0 if ok or args.no_fail else 1

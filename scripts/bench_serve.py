@@ -78,8 +78,18 @@ class Sender:
     sent: int = 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Result:
+    server_cpu_s: float = 0.0
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     twiml: dict[str, list[list[str]]] = field(default_factory=lambda: defaultdict(list))
@@ -153,16 +163,56 @@ def expected_replies(senders: list[Sender], plans: dict[str, list[tuple[str, str
     return sms, telegram
 
 
+class Connection:
+    """A bare keep-alive HTTP/1.1 connection: the load generator must cost far less CPU than
+    the server it measures (httpx costs about as much per request as the server does)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        head += f"Content-Length: {len(body)}\r\n\r\n"
+        try:
+            self.writer.write(head.encode() + body)
+            status_line = await self.reader.readline()
+            if not status_line:
+                raise ConnectionError("closed by the server")
+            status = int(status_line.split()[1])
+            length = 0
+            while True:
+                line = await self.reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            return status, await self.reader.readexactly(length)
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
 class Driver:
     def __init__(self, base: str, public_url: str, concurrency: int) -> None:
         self.base = base
         self.public_url = public_url
         self.validator = RequestValidator(TWILIO_TOKEN)
-        self.client = httpx.AsyncClient(
-            base_url=base,
-            timeout=30.0,
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-        )
+        host, port = base.removeprefix("http://").split(":")
+        self.pool: asyncio.Queue[Connection] = asyncio.Queue()
+        for _ in range(concurrency):
+            self.pool.put_nowait(Connection(host, int(port)))
         self.update_id = 100_000_000
         self.message_id = 0
         self.plans: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -219,19 +269,26 @@ class Driver:
                 "X-Telegram-Bot-Api-Secret-Token": SECRET,
             }
         self.plans[s.address].append((provider_id, text))
+        conn = await self.pool.get()
         start = time.perf_counter() if scheduled is None else scheduled
         try:
-            r = await self.client.post(path, content=body, headers=headers)
-        except httpx.HTTPError as exc:
+            status, content = await conn.post(path, headers, body)
+        except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
             result.errors.append(f"{path}: {type(exc).__name__}")
             return
+        finally:
+            self.pool.put_nowait(conn)
         result.latencies.append(time.perf_counter() - start)
-        if r.status_code != 200:
-            result.errors.append(f"{path}: HTTP {r.status_code}")
+        if status != 200:
+            result.errors.append(f"{path}: HTTP {status}")
             return
         if s.channel is Channel.SMS:
-            root = ET.fromstring(r.text)
+            root = ET.fromstring(content)
             result.twiml[s.address].append([m.text or "" for m in root.findall("Message")])
+
+    def close(self) -> None:
+        while not self.pool.empty():
+            self.pool.get_nowait().close()
 
     async def closed_loop(self, senders: list[Sender], concurrency: int, result: Result) -> None:
         ready: deque[Sender] = deque(s for s in senders if s.messages)
@@ -358,13 +415,14 @@ async def run_one(db: str, args: argparse.Namespace, fake: FakeTelegram, tg_url:
             senders = workload(args.requests, args.senders, args.seed)
             driver = Driver(base, base, args.concurrency)
             result = Result()
+            cpu0 = cpu_seconds(proc.pid)
             result.started = time.perf_counter()
             if args.rate:
                 await driver.open_loop(senders, args.concurrency, args.rate, result)
             else:
                 await driver.closed_loop(senders, args.concurrency, result)
             result.finished = time.perf_counter()
-            await driver.client.aclose()
+            driver.close()
             sms_expected, tg_expected = expected_replies(senders, driver.plans)
             want = sum(len(v) for v in tg_expected.values())
             drain_start = time.perf_counter()
@@ -372,6 +430,7 @@ async def run_one(db: str, args: argparse.Namespace, fake: FakeTelegram, tg_url:
             while len(fake.calls_to("sendMessage")) < want and time.perf_counter() < deadline:
                 await asyncio.sleep(0.05)
             drained = time.perf_counter() - drain_start
+            result.server_cpu_s = cpu_seconds(proc.pid) - cpu0
             await asyncio.sleep(1.0)  # anything sent twice would arrive now
         finally:
             proc.terminate()
@@ -402,6 +461,9 @@ def report(
     print(f"   {rps:7.1f} requests/s over {elapsed:.2f}s")
     print(f"   latency ms: p50 {p50:.1f}  p90 {p90:.1f}  p99 {p99:.1f}  max {max(ms):.1f}  "
           f"mean {statistics.fmean(ms):.1f}")
+    if result.server_cpu_s:
+        print(f"   server CPU: {result.server_cpu_s:.1f}s, {1000 * result.server_cpu_s / n:.2f} ms "
+              f"per request incl. the outbox's sends (one core = 1000 ms/s)")
     sms_requests = sum(len(v) for v in result.twiml.values())
     sms_ok = sum(
         1

@@ -48,14 +48,22 @@ class Chat:
         self.events: list[Event] = []
         self._n = 0
 
-    def send(self, text: str = "", *, action: str | None = None, media: int = 0,
-             gap_s: float = 20) -> str:
+    def send(
+        self, text: str = "", *, action: str | None = None, media: int = 0, gap_s: float = 20
+    ) -> str:
         """Send one message (`gap_s` seconds after the previous); return all reply texts."""
         self.clock.advance(gap_s)
         self._n += 1
         handled = self.hotline.handle(
-            Inbound(self.channel, self.sender, text, lang_hint=self.lang_hint,
-                    provider_id=f"test-{id(self)}-{self._n}", action=action, media_count=media)
+            Inbound(
+                self.channel,
+                self.sender,
+                text,
+                lang_hint=self.lang_hint,
+                provider_id=f"test-{id(self)}-{self._n}",
+                action=action,
+                media_count=media,
+            )
         )
         self.replies = list(handled.replies)
         self.events = list(handled.events)

@@ -64,8 +64,16 @@ def test_export_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(doc) == {"entries"}
     assert len(doc["entries"]) == 33
     for e in doc["entries"]:
-        assert set(e) == {"id", "area", "title", "questions", "answer", "related", "sources",
-                          "reviewed"}
+        assert set(e) == {
+            "id",
+            "area",
+            "title",
+            "questions",
+            "answer",
+            "related",
+            "sources",
+            "reviewed",
+        }
         assert set(e["title"]) == set(e["questions"]) == set(e["answer"]) == {"en", "es"}
         for lang in ("en", "es"):
             assert set(e["answer"][lang]) == {"sms", "full"}
@@ -122,7 +130,9 @@ def test_yaml_syntax_error_has_its_line(tmp_path: Path) -> None:
 
 
 def test_schema_violation(tmp_path: Path) -> None:
-    folder, line = _broken(tmp_path, "      title: Painting a door", "      tittle: Painting a door")
+    folder, line = _broken(
+        tmp_path, "      title: Painting a door", "      tittle: Painting a door"
+    )
     _, problems = load_faq(folder, TODAY)
     typo = [p for p in problems if "tittle" in p.message]
     assert len(typo) == 1 and typo[0].line == line
@@ -131,7 +141,7 @@ def test_schema_violation(tmp_path: Path) -> None:
 
 
 def test_missing_language(tmp_path: Path) -> None:
-    folder, line = _broken(tmp_path, "    es:\n      title: Pintar", "    xx:\n      title: Pintar")
+    folder, _ = _broken(tmp_path, "    es:\n      title: Pintar", "    xx:\n      title: Pintar")
     _, problems = load_faq(folder, TODAY)
     messages = [p.message for p in problems]
     assert any("missing language 'es'" in m for m in messages)
@@ -155,7 +165,8 @@ def test_unknown_related_id(tmp_path: Path) -> None:
 
 def test_unknown_settings_reference(tmp_path: Path) -> None:
     folder, line = _broken(
-        tmp_path, "You don't have to open the door. Call { $hotline_phone }.",
+        tmp_path,
+        "You don't have to open the door. Call { $hotline_phone }.",
         "You don't have to open the door. Call { $hotline_fone }.",
     )
     _, got, msg = _only_error(folder)
@@ -164,8 +175,9 @@ def test_unknown_settings_reference(tmp_path: Path) -> None:
 
 
 def test_fluent_syntax_error_in_answer(tmp_path: Path) -> None:
-    folder, line = _broken(tmp_path, "Usa pintura de exterior, dos manos.",
-                           "Usa pintura { de exterior, dos manos.")
+    folder, _line = _broken(
+        tmp_path, "Usa pintura de exterior, dos manos.", "Usa pintura { de exterior, dos manos."
+    )
     _, _, msg = _only_error(folder)
     assert "Fluent syntax error" in msg
 
@@ -184,17 +196,18 @@ def test_gsm7_sms_may_be_longer(tmp_path: Path) -> None:
     gsm = "Usa pintura de exterior, dos manos, pregunta en la ferreteria. " * 7  # 441 chars
     assert count(gsm).segments == 3
     folder, _ = _broken(tmp_path, "Usa pintura de exterior, dos manos.", gsm.strip())
-    faq, problems = load_faq(folder, TODAY)
+    _faq, problems = load_faq(folder, TODAY)
     assert [p for p in problems if p.severity == "error"] == []
     assert count(text).encoding.value == "UCS-2"
 
 
 def test_full_answer_over_4096(tmp_path: Path) -> None:
-    folder, line = _broken(
-        tmp_path, "        Usa pintura de exterior y dale dos manos.",
+    folder, _line = _broken(
+        tmp_path,
+        "        Usa pintura de exterior y dale dos manos.",
         "        " + ("Usa pintura de exterior y dale dos manos. " * 100),
     )
-    _, got, msg = _only_error(folder)
+    _, _got, msg = _only_error(folder)
     assert "4096" in msg
 
 
@@ -207,8 +220,11 @@ def test_old_review_date_is_a_warning(tmp_path: Path) -> None:
 
 
 def test_duplicate_yaml_key(tmp_path: Path) -> None:
-    folder, line = _broken(tmp_path, "      sms: >-\n        Use outdoor",
-                           "      sms: x\n      sms: >-\n        Use outdoor")
+    folder, line = _broken(
+        tmp_path,
+        "      sms: >-\n        Use outdoor",
+        "      sms: x\n      sms: >-\n        Use outdoor",
+    )
     _, problems = load_faq(folder, TODAY)
     assert any("duplicate key 'sms'" in p.message and p.line == line + 1 for p in problems)
 
@@ -234,7 +250,8 @@ def test_load_raises_with_all_errors(tmp_path: Path) -> None:
 
 
 def test_bad_settings_are_reported(tmp_path: Path) -> None:
-    folder, line = _broken(tmp_path, "timezone: America/New_York", "timezone: Mars/Olympus",
-                           file="settings.yaml")
+    folder, line = _broken(
+        tmp_path, "timezone: America/New_York", "timezone: Mars/Olympus", file="settings.yaml"
+    )
     _, got, msg = _only_error(folder)
     assert got == line and "Mars/Olympus" in msg

@@ -92,7 +92,9 @@ def test_sqlite_file_and_logs_hold_no_number_and_no_text(
 
 @pytest.mark.postgres
 def test_postgres_tables_and_logs_hold_no_number_and_no_text(
-    pg_schema: tuple[str, str], faq: Faq, messages: Messages,
+    pg_schema: tuple[str, str],
+    faq: Faq,
+    messages: Messages,
     all_logs: pytest.LogCaptureFixture,
 ) -> None:
     url, schema = pg_schema
