@@ -128,7 +128,15 @@ def upgrade_database(config: Config, *, search_path: str | None = None) -> str:
 def purge_expired(store: Store, retention_days: int, now: datetime | None = None) -> PurgeResult:
     """Delete what is older than the retention period (`hotline purge`, and the server)."""
     now = now or datetime.now(UTC)
-    result = store.purge(now - timedelta(days=retention_days), now=now)
+    cutoff = now - timedelta(days=retention_days)
+    # contacts silent for the whole retention period are forgotten too (an opt-out stays
+    # as a hashed marker), so the database doesn't keep a list of everyone who ever wrote
+    with store.transaction() as tx:
+        idle = tx.idle_contacts(cutoff)
+        for contact_id in idle:
+            tx.erase_contact(contact_id)
+    result = store.purge(cutoff, now=now)
+    logger.info("purged %d idle contacts", len(idle))
     logger.info(
         "purged %d transcript lines, %d cases, %d inbound keys, %d outbox rows, "
         "%d unmatched samples",

@@ -168,6 +168,10 @@ class Transaction(Protocol):
         """True for an opted-out contact, also one that erased itself (hashed marker)."""
         ...
 
+    def idle_contacts(self, older_than: datetime) -> list[int]:
+        """Contacts silent since `older_than` with no open case (retention expires them)."""
+        ...
+
     def erase_contact(self, contact_id: int) -> None:
         """Delete-my-data: remove everything about the contact; keep only a hashed opt-out
         marker if it had opted out."""

@@ -40,6 +40,7 @@ class _ContactRow:
     address: str
     state: dict[str, object]
     created_at: datetime
+    updated_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -296,6 +297,15 @@ class MemoryTransaction:
         row = self._t.contacts.get(contact_id)
         if row is not None:
             row.state = state.to_dict()
+            row.updated_at = now
+
+    def idle_contacts(self, older_than: datetime) -> list[int]:
+        busy = {c.contact_id for c in self._t.cases.values() if c.status is not CaseStatus.CLOSED}
+        return [
+            i
+            for i, row in self._t.contacts.items()
+            if (row.updated_at or row.created_at) < older_than and i not in busy
+        ]
 
     def is_opted_out(self, channel: Channel, address: str) -> bool:
         contact_id = self._find(channel, address)

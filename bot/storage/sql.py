@@ -501,6 +501,13 @@ class SqlTransaction:
             )
         return True
 
+    def idle_contacts(self, older_than: datetime) -> list[int]:
+        open_case = select(cases.c.id).where(
+            cases.c.contact_id == contacts.c.id, cases.c.status != CaseStatus.CLOSED.value
+        )
+        query = select(contacts.c.id).where(contacts.c.updated_at < older_than, ~open_case.exists())
+        return [int(i) for (i,) in self._conn.execute(query)]
+
     def erase_contact(self, contact_id: int) -> None:
         row = self._conn.execute(select(contacts).where(contacts.c.id == contact_id)).first()
         if row is None:

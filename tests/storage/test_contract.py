@@ -227,13 +227,20 @@ def test_reopened_case_waits_again(store: Store) -> None:
     with store.transaction() as tx:
         c = tx.get_or_create_contact(Channel.SMS, PHONE, NOW)
         case = tx.open_case(c.id, Urgency.NORMAL, Reason.REQUESTED, Lang.ES, None, NOW)
-        tx.update_case(case.id, status=CaseStatus.CLAIMED, claimed_by="Ana", claimed_at=NOW,
-                       repaged_at=NOW)
+        tx.update_case(
+            case.id, status=CaseStatus.CLAIMED, claimed_by="Ana", claimed_at=NOW, repaged_at=NOW
+        )
         tx.update_case(case.id, status=CaseStatus.CLOSED, closed_at=NOW + timedelta(hours=1))
     with store.transaction() as tx:
-        reopened = tx.update_case(case.id, status=CaseStatus.OPEN, opened_at=later,
-                                  claimed_by=None, claimed_at=None, closed_at=None,
-                                  repaged_at=None)
+        reopened = tx.update_case(
+            case.id,
+            status=CaseStatus.OPEN,
+            opened_at=later,
+            claimed_by=None,
+            claimed_at=None,
+            closed_at=None,
+            repaged_at=None,
+        )
         assert reopened.opened_at == later and reopened.claimed_by is None
         assert reopened.closed_at is None and reopened.repaged_at is None
         assert [x.id for x in tx.cases_waiting(later)] == [case.id]
@@ -416,3 +423,26 @@ def test_key_rotation(store_factory: StoreFactory) -> None:
 
 def test_ping(store: Store) -> None:
     assert store.ping()
+
+
+def test_idle_contacts_expire_with_retention_but_opt_outs_stay(store: Store) -> None:
+    from bot.storage import purge_expired
+
+    old = NOW - timedelta(days=40)
+    with store.transaction() as tx:
+        quiet = tx.get_or_create_contact(Channel.SMS, PHONE, old)
+        tx.save_state(quiet.id, ContactState(lang=Lang.ES), old)
+        gone = tx.get_or_create_contact(Channel.SMS, "+16175550111", old)
+        tx.save_state(gone.id, ContactState(opted_out=True), old)
+        busy = tx.get_or_create_contact(Channel.SMS, "+16175550112", old)
+        tx.save_state(busy.id, ContactState(), old)
+        tx.open_case(busy.id, Urgency.URGENT, Reason.VIOLENCE, Lang.ES, None, old)
+        fresh = tx.get_or_create_contact(Channel.SMS, "+16175550113", NOW)
+        tx.save_state(fresh.id, ContactState(), NOW)
+    purge_expired(store, 30, NOW)
+    with store.transaction() as tx:
+        assert tx.find_contact(Channel.SMS, PHONE) is None
+        assert tx.find_contact(Channel.SMS, "+16175550111") is None
+        assert tx.is_opted_out(Channel.SMS, "+16175550111")  # the STOP is still honoured
+        assert tx.find_contact(Channel.SMS, "+16175550112") is not None  # open case
+        assert tx.find_contact(Channel.SMS, "+16175550113") is not None
