@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from bot.models import Event, EventKind, Inbound, Lang, Outcome, Reason, Reply, Urgency
+from bot.ratelimit import RateLimiter
 from bot.redact import redact
 from bot.router import Router
 from bot.storage.base import Contact, Direction, Store, Transaction
@@ -74,11 +75,13 @@ class Hotline:
         *,
         escalations: Escalations | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._router = router  # a callable, so a hot reload swaps the FAQ under running code
         self.store = store
         self.escalations = escalations
         self.clock = clock
+        self.limiter = limiter or RateLimiter()
 
     @property
     def router(self) -> Router:
@@ -90,6 +93,9 @@ class Hotline:
         lost if the process dies before sending); otherwise the caller sends them (TwiML)."""
         now = self.clock()
         router = self.router
+        verdict = self.limiter.check(f"{msg.channel}:{msg.sender}", now)
+        if verdict != "allow":
+            return self._throttled(msg, verdict, now, router, via_outbox)
         with self.store.transaction() as tx:
             if msg.provider_id and not tx.claim_inbound(f"{msg.channel}:{msg.provider_id}", now):
                 logger.info("duplicate %s delivery ignored", msg.channel)
@@ -159,6 +165,25 @@ class Hotline:
                 tx.add_transcript(contact.id, _int(state.case_id), Direction.OUT, reply.text, now)
         tx.save_state(contact.id, state, now)
         return Outcome(replies, outcome.events, state, outcome.erase)
+
+    def _throttled(
+        self, msg: Inbound, verdict: str, now: datetime, router: Router, via_outbox: bool
+    ) -> Handled:
+        """Over the per-sender limit: one polite notice, then silence until it calms down."""
+        logger.warning("%s sender over the rate limit: %s", msg.channel.value, verdict)
+        if verdict != "notice":
+            return Handled((), (Event(EventKind.IGNORED),))
+        with self.store.transaction() as tx:
+            if msg.provider_id and not tx.claim_inbound(f"{msg.channel}:{msg.provider_id}", now):
+                return Handled((), duplicate=True)
+            contact = tx.find_contact(msg.channel, msg.sender)
+            if contact is not None and contact.state.opted_out:
+                return Handled(())
+            lang = (contact.state.lang if contact else None) or msg.lang_hint or Lang.EN
+            reply = Reply(router.t(lang, "rate-limited"))
+            if via_outbox:
+                tx.enqueue(msg.channel, msg.sender, reply.text, now)
+        return Handled((reply,), (Event(EventKind.IGNORED),))
 
     @staticmethod
     def _log(msg: Inbound, outcome: Outcome) -> None:

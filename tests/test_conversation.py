@@ -340,3 +340,16 @@ def test_duplicate_delivery_is_processed_once(router: Router) -> None:
     first = chat.hotline.handle(msg)
     second = chat.hotline.handle(msg)
     assert first.replies and not second.replies and second.duplicate
+
+
+def test_a_flood_from_one_sender_is_throttled_with_one_notice(router: Router) -> None:
+    flood = Chat(router, sender="+16175550177")
+    other = Chat(router, sender="+16175550178", store=flood.store, clock=flood.clock)
+    replies = [flood.send(f"what do i do if ice knocks {i}", gap_s=0.3) for i in range(130)]
+    notices = [r for r in replies if "many messages" in r]
+    assert len(notices) == 1
+    assert replies.index(notices[0]) == 100  # the 101st message inside one minute
+    assert all(r == "" for r in replies[101:])
+    assert "door" in other.send("what do i do if ice knocks on my door", gap_s=0.1).lower()
+    flood.clock.advance(120)
+    assert flood.send("what do i do if ice knocks on my door") != ""
