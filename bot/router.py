@@ -51,7 +51,9 @@ STOP_WORDS = frozenset(
         "stop all",
     }
 )
-START_WORDS = frozenset({"start", "unstop", "alta", "iniciar", "empezar", "comenzar", "subscribe"})
+START_WORDS = frozenset(
+    {"start", "/start", "unstop", "alta", "iniciar", "empezar", "comenzar", "subscribe"}
+)
 MENU_WORDS = frozenset(
     {"menu", "menus", "temas", "topics", "main menu", "inicio", "0", "/menu", "/start", "volver"}
 )

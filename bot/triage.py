@@ -51,7 +51,8 @@ ICE_AGENT = (
     r"unos (?:senores|hombres|tipos|batos)|some (?:men|guys|dudes)|guys in vests|"
     r"camionetas? negras?|black (?:suvs?|vans?|trucks?|cars?)|ice vans?|ice trucks?|"
     r"uniformados|oficiales de inmigracion|los de inmigracion|la ice|"
-    r"raids?|raiding|redadas?|operativos?|cayo la migra|cayeron"
+    r"raids?|raiding|redadas?|operativos?|cayo la migra|homeland|badges?|"
+    r"someone with a badge|camionetas|vans|chaleco de \w+"
 )
 POLICE = (
     r"police|policias?|poli|polis|cops?|officers?|oficiales?|patrullas?|jura|la jura|"
@@ -59,7 +60,8 @@ POLICE = (
 )
 AGENT = ICE_AGENT + "|" + POLICE
 NOW = (
-    r"right now|rn|ahorita|ahorita mismo|ahora mismo|en este momento|at this moment|"
+    r"right now|rn|ahorita|ahorita mismo|orita|horita|ahora mismo|en este momento|"
+    r"at this moment|"
     r"as we speak|currently|asap|ya mismo|siguen|sigue ahi|still (?:here|there|outside|at)|"
     r"todavia (?:estan|esta|siguen)|mientras (?:te )?escribo|while i (?:text|write|type)|"
     r"help+|auxilio|socorro|sos|hurry|apurate|rapido|urgente|urgent"
@@ -91,10 +93,12 @@ AGENT_ACTION = (
     r"esperando|talking to|hablando con|showing them|ensenandoles|cerraron|closed the|"
     r"blocking|blocked|bloqueando|bloquearon|surround\w*|rodea\w*|enter\w*|entraron|"
     r"se metieron|came in|broke in|arrived|showed up|llegaron|aparecieron|"
-    r"(?:esta|estan|sta|stan|is|are|re|r|s) (?:en|at|in|inside|outside|afuera de|afuera|"
+    r"(?:esta|estan|sta|stan|ta|tan|is|are|re|r|s|theyre|theyr) (?:en|at|in|inside|outside|"
+    r"afuera de|afuera|"
     r"adentro|in front of|frente a|enfrente de|here|aqui|aca|out front|por)(?: \w+){0,3}|"
     r"at (?:my|the|our|mi) (?:door|house|home|apartment|job|work)|"
-    r"me tienen parad[oa]|pulled over|cayo|cayeron|happening|"
+    r"me tienen parad[oa]|pulled over|cayo|cayeron|happening|acaban de llegar|llegando|"
+    r"everybody running|todos corriendo|corriendo|running|"
     r"following|siguiendo|chasing|persiguiendo|have a warrant|traen (?:una )?orden|"
     r"tienen (?:una )?orden|checking|revisando|pidiendo papeles|asking for papers|"
     r"lining (?:us|people) up|nos formaron|handcuff\w*|esposando|esposaron"
@@ -103,7 +107,11 @@ TAKEN = (
     r"snatched|took (?:my|him|her|them|mi|away)|taken|picked up|grabbed|got arrested|"
     r"(?:arrested|detained|arresting|detaining|grabbed|picked up) (?:my|him|her|them|me|mi|us)|"
     r"(?:acaba|acaban) de (?:detener|agarrar|arrestar|llevarse|llevar)|"
-    r"se (?:acaba|acaban) de llevar|(?:tiene|tienen|have|has|got) (?:a )?(?:mi|my) \w+|"
+    r"se (?:acaba|acaban) de llevar|(?:tiene|tienen|have|has) (?:a )?(?:mi|my) (?:\w+ )?"
+    r"(?:hijo|hija|esposo|esposa|marido|son|daughter|husband|wife|dad|mom|papa|mama|hermano|"
+    r"hermana|brother|sister|novio|novia|boyfriend|girlfriend)|(?:lo|la|los|las) tienen|"
+    r"kept (?:him|her|them|my)|(?:lo|la) dejaron (?:ahi|alli)|"
+    r"no (?:lo|la|los|las|me) dejan (?:salir|ir)|won ?t let (?:him|her|them) (?:go|out|leave)|"
     r"was arrested|were arrested|been arrested|being arrested|got detained|was detained|"
     r"been detained|being detained|detaind|caught|locked up|apprehended|transferr\w*|"
     r"handed (?:him |her )?over|turned (?:him |her )?over|"
@@ -117,11 +125,16 @@ TAKEN = (
     r"volvio)|in custody|ice custody|custodia|questioning (?:him|her|them)|"
     r"interrogando|won ?t let (?:him|her) call|no (?:lo|la) dejan llamar"
 )
-HOLD = r"hold|detainer|retencion|ice|inmigracion|immigration|migra|entregan|entregar|custody"
+HOLD = (
+    r"hold|detainer|retencion|ice|inmigracion|immigration|migra|entregan|entregar|custody|"
+    r"another agency|otra agencia"
+)
 RELEASE = (
     r"release\w*|sueltan|soltar|liberan|liberar|sale|salga|salir|gets? out|getting out|"
     r"cumple|termina|finishes|done with|bail|fianza|dismissed|desestimaron|recoger|"
-    r"pick (?:him|her) up|transferr\w*|trasladar\w*|entregan|entregar"
+    r"pick (?:him|her) up|transferr\w*|trasladar\w*|entregan|entregar|termine|terminar|"
+    r"walk out|walks out|pickup|viene (?:la migra|ice|inmigracion) por|"
+    r"vienen por (?:el|ella)|come (?:for|get) (?:him|her)|sale libre"
 )
 SOON = (
     r"tomorrow|manana|today|hoy|tonight|esta noche|later today|mas tarde|now|ahorita|ahora|"
@@ -137,20 +150,22 @@ VIOLENCE_STRONG = (
     r"locked (?:me|us) in|locked in|encerrad[oa]s?|me tiene encerrad[oa]|me encerro|"
     r"won ?t let me (?:leave|out|go)|no me deja (?:salir|irme)|"
     r"took my (?:phone|cell)|me quito (?:el|mi) (?:cel|celular|telefono)|"
-    r"kill (?:me|us|you)|matar(?:me|nos|te)?|me va a matar|me mata|"
+    r"kill (?:me|us|you)|me va a matar|"
     r"threat\w* to kill|amenaz\w* (?:con|de) matar|"
     r"bruises|moretones|sangre|blood|bleeding|sangrando|"
     r"(?:er|emergency room|hospital|urgencias) (?:bc|because|por|x) (?:of )?(?:him|her|el|ella)|"
     r"raped|rape|me violo|violacion|"
     r"kicked (?:me|us) out|me corrio|nos corrio|me echo de la casa|"
-    r"me jalo del pelo|pulled my hair|me arrastro|dragged me"
+    r"me jalo del pelo|pulled my hair|me arrastro|dragged me|"
+    r"me va a (?:machetear|cortar|quemar|apunalar|acuchillar|ahorcar|matar|desaparecer)|"
+    r"le esta dando|me esta dando|le esta pegando|is beating (?:my|her|him)"
 )
 VIOLENCE_ACT = (
     r"hit|hits|hitting|beat|beats|beating|beat me up|punch\w*|slap\w*|cachetad\w*|"
     r"cachete\w*|bofetad\w*|pega|pegando|pego|pegar|pegaba|pegue|golpe\w*|madrazos?|"
     r"patea\w*|pateo|kick\w*|empuj\w*|push\w*|shov\w*|throw\w*|aventando|avento|"
     r"tirando cosas|rompiendo|breaking|smash\w*|screaming|gritando|yelling|"
-    r"drunk|borracho|tomado|drogado|high|threat\w*|amenaz\w*|hurt\w*|lastim\w*|"
+    r"drunk|borracho|bolo|pedo|tomado|drogado|high|threat\w*|amenaz\w*|hurt\w*|lastim\w*|"
     r"me va a ir peor|youll regret|vas a ver|abus\w* me|me esta abusando"
 )
 FEAR = (
@@ -177,7 +192,14 @@ SELF_HARM = (
     r"better (?:off )?without me|mejor sin mi|estarian mejor sin mi|"
     r"(?:im|i am) a burden|soy una carga|cant go on|can t go on|no puedo seguir|"
     r"acabar con todo|terminar con todo|hang myself|ahorcarme|jump off|tirarme (?:del|de un|a)|"
-    r"cortarme las venas|cut my wrists|me mato|mejor me mato|matarme|quiero desaparecer"
+    r"cortarme las venas|cut my wrists|mejor me mato|me mato yo|quiero matarme|"
+    r"quiero desaparecer|(?:im|i am) a burden|(?:would|will) be better off without me|"
+    r"(?:more money|better) without me|sin mi estarian mejor|todo se acabe|que se acabe todo|"
+    r"(?:thinking about|pensando en) (?:the |la |una )?(?:rope|soga|cuerda|pills|pastillas|"
+    r"bridge|puente|gun|pistola)|gave away (?:my|all my) (?:stuff|things)|regale (?:mis|todas "
+    r"mis) cosas|won ?t need (?:it|them|anything) where|wont need it|where im going|"
+    r"disappear (?:for good|forever)|desaparecer para siempre|estoy (?:parad[oa] )?en el puente|"
+    r"on the bridge|en las vias|on the tracks"
 )
 HYPOTHETICAL = (
     r"what if|what happens if|what should i do if|what do i do if|what would|q hago si|"
@@ -197,7 +219,7 @@ PAST = (
     r"last (?:week|month|year|summer|winter|spring|fall|autumn|time)|(?:weeks|months|years) ago|"
     r"\d+ (?:weeks|months|years) ago|back in|in 20\d\d|en 20\d\d|el (?:ano|mes) pasado|"
     r"la semana pasada|hace (?:\d+|dos|tres|unos|varios|muchos|un par de)? ?"
-    r"(?:semanas|meses|anos|ano|mes)|hace \d+ dias|used to|solia|years|anos|"
+    r"(?:semanas|meses|anos|ano|mes)|hace \d+ dias|used to|solia|"
     r"lleva \d+ (?:weeks|semanas|meses|months)|for \d+ (?:weeks|months|years)|ya salio|"
     r"got out of jail|was deported|fue deportad[oa]|when i was|cuando yo|in the past|"
     r"antes|before i left|hace tiempo|long time ago|se fueron|ya se fueron|they left|"
@@ -327,8 +349,27 @@ def _correct(word: str) -> str:
     return str(best[0]) if best else word
 
 
+_CONTRACTIONS = re.compile(r"\b(i|he|she|they|we|you|it|that|there|what|who) (m|s|re|ll|d|ve)\b")
+_NT = re.compile(
+    r"\b(don|won|can|didn|doesn|isn|aren|wasn|weren|couldn|shouldn|wouldn|hasn|"
+    r"haven|ain) t\b"
+)
+# Figures of speech that sound like danger: "my boss is gonna kill me", "me muero de hambre".
+_IDIOMS = re.compile(
+    r"\b(?:asking for a (?:friend|family member)|pregunto por (?:una|un) (?:amig[oa]|conocid[oa])|"
+    r"(?:morir|muero|muriendo|mori) de (?:la )?(?:verguenza|risa|hambre|ganas|sueno|calor|frio|"
+    r"miedo|nervios)|(?:me|nos) mata (?:la|el|los|las) \w+|(?:ese|esa|el|la) \w+ (?:\w+ )?me mato|"
+    r"(?:is|are|was) killing me|(?:gonna|going to) kill (?:me|us) if (?:im|i am|we re|were) late|"
+    r"lol|lmao|jaja\w*|jeje\w*|jk|just kidding|es broma|era broma|"
+    r"(?:never|nunca) (?:been|ha sido|he sido|me han) (?:\w+ )?"
+    r"(?:arrested|arrestad[oa]|detenid[oa]))\b"
+)
+
+
 def _variants(text: str) -> tuple[str, ...]:
-    folded = fold(text)
+    folded = _NT.sub(r"\1t", _CONTRACTIONS.sub(r"\1\2", fold(text)))
+    if _IDIOMS.search(folded):
+        folded = " ".join(_IDIOMS.sub(" ", folded).split())
     corrected = " ".join(_correct(w) for w in folded.split())
     return (folded, corrected) if corrected != folded else (folded,)
 
@@ -353,8 +394,8 @@ _ICE_STOP = re.compile(r"\b(?:" + ICE_STOP + r")\b")
 KILL = (
     r"kill (?:me|us|you|my)|matar(?:me|nos|te)|me va a matar|me mata|me quiere matar|"
     r"(?:going to|gonna|will|ll|said he d|said hed) (?:\w+ )?kill|threat\w* to kill|"
-    r"amenaz\w* (?:con|de) (?:matar|muerte)|va a matar|iba a matar|"
-    r"knife|cuchillo|navaja|gun|pistola|arma|machete|bat|bate"
+    r"amenaz\w* (?:con|de) (?:matar|muerte)|(?:me|nos|te) (?:va|iba) a matar|"
+    r"knife|cuchillo|navaja|gun|pistola|arma|machete|with a bat|con un bate"
 )
 _KILL = _rx(KILL)
 # violence aimed at someone, not "I hit him" or "police hit me last year"
@@ -383,7 +424,10 @@ FLEEING = (
     r"nowhere to (?:sleep|go|stay)|no (?:tengo|tenemos) (?:a ?)?donde (?:ir|dormir|quedarme|"
     r"quedarnos)|(?:looking|searching) for (?:me|us)|(?:me|nos) esta buscando|"
     r"need (?:somewhere|a place|a shelter) (?:to (?:go|stay|sleep) )?tonight|"
-    r"can ?t go (?:back )?home tonight|no puedo (?:volver|regresar) a (?:la )?casa"
+    r"can ?t go (?:back )?home tonight|no puedo (?:volver|regresar) a (?:la )?casa|"
+    r"(?:a bed|somewhere|a place|a shelter|shelter|refugio|albergue|donde dormir) "
+    r"(?:tonight|today|hoy|esta noche|ya|ahorita)|away from him tonight|sali corriendo|"
+    r"ran out|escaped|me escape|hui de la casa"
 )
 _FLEEING = _rx(FLEEING)
 EVENT_TAKEN = (
@@ -394,6 +438,11 @@ EVENT_TAKEN = (
 )
 _EVENT_TAKEN = _rx(EVENT_TAKEN)
 _HERE = _rx(r"(?:esta|estan|is|are|re|r) (?:aqui|aca|here)")
+_THEY_HERE = _rx(
+    r"(?:theyre|they are|theyr|estan|tan|ahi estan|ya estan|llegaron|showed up|"
+    r"are here|estan aqui)"
+)
+_PANIC = _rx(r"running|corriendo|hiding|escondid[oa]s?|everybody|todos|vans|camionetas")
 _OUTSIDE = _rx(r"afuera|outside|out front|door|puerta|porch|ventana|window")
 
 
@@ -421,19 +470,23 @@ def _triage(t: str) -> Triage:
     # a question about a situation, not the situation: "what if", "heard that", "last year"
     calm = ((hypothetical or rumor) and not strong_now and not (recent and not rumor)) or long_ago
 
-    # violence or threats
-    if _KILL.search(t) and not long_ago:
+    # violence or threats: a question asked around it ("can I call 911 if...") doesn't make
+    # it hypothetical; only an act inside an if-clause ("if he hits me again") does
+    kill = _KILL.search(t)
+    if kill and not long_ago and not _in_condition(t, kill.start()):
         return Triage(Urgency.URGENT, Reason.VIOLENCE, "threat-or-weapon")
-    if (
-        _V_STRONG.search(t)
-        and not long_ago
-        and not (hypothetical and not (happening or progressive or _FEAR.search(t)))
-    ):
+    strong = _V_STRONG.search(t)
+    if strong and not long_ago and not _in_condition(t, strong.start()):
         return Triage(Urgency.URGENT, Reason.VIOLENCE, "violence-strong")
-    victim = {m.group(0) for m in _VICTIM.finditer(t) if not _by_member(t, m.start())}
+    victim = {
+        m.group(0)
+        for m in _VICTIM.finditer(t)
+        if not _by_member(t, m.start()) and not _in_condition(t, m.start())
+    }
     if (
         victim
-        and not calm
+        and not long_ago
+        and not rumor
         and (happening or progressive or len(victim) >= 2 or _FEAR.search(t))
         and not _only_police_act(t)
     ):
@@ -454,6 +507,8 @@ def _triage(t: str) -> Triage:
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "agents-acting-now")
         if agent and place and (strong_now or (progressive and _ICE.search(t))):
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "agents-here-now")
+        if strong_now and _THEY_HERE.search(t) and (place or _PANIC.search(t)):
+            return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "they-are-here-now")
         if (_DOOR.search(t) or (_OUTSIDE.search(t) and strong_now)) and (
             _WARRANTISH.search(t) or strong_now
         ):
@@ -463,9 +518,9 @@ def _triage(t: str) -> Triage:
     if (
         _HOLD.search(t)
         and _RELEASE.search(t)
-        and _SOON.search(t)
+        and (_SOON.search(t) or recent)
         and not long_ago
-        and not (hypothetical and not strong_now)
+        and not (hypothetical and not (strong_now or recent))
     ):
         return Triage(Urgency.URGENT, Reason.DETAINED, "release-to-ice")
 
@@ -476,11 +531,17 @@ def _triage(t: str) -> Triage:
         if (
             _EVENT_TAKEN.search(t)
             and _FAMILY.search(t)
-            and _AGENT.search(t)
+            and _ICE.search(t)
             and not _GENERAL_Q.search(t)
         ):
             return Triage(Urgency.URGENT, Reason.DETAINED, "family-taken")
     return NOT_URGENT
+
+
+def _in_condition(t: str, start: int) -> bool:
+    """'if he hits me again' / 'si me vuelve a pegar': the act is inside a hypothetical."""
+    before = t[max(0, start - 30) : start].split()[-5:]
+    return any(w in {"if", "si", "cuando", "when", "whenever", "caso"} for w in before)
 
 
 def _only_police_act(t: str) -> bool:
