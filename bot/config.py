@@ -201,3 +201,14 @@ class Config:
             raise ConfigError("PUBLIC_URL is required for SMS: Twilio signs the public URL")
         if self.telegram_bot_token and not self.telegram_webhook_secret:
             raise ConfigError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_BOT_TOKEN is set")
+        secret = self.telegram_webhook_secret
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ConfigError(
+                "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
+        for name, url in (
+            ("TWILIO_API_URL", self.twilio_api_url),
+            ("TELEGRAM_API_URL", self.telegram_api_url),
+        ):
+            if not url.startswith(("https://", "http://")):
+                raise ConfigError(f"{name} must start with https://")

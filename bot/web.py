@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from anyio import CapacityLimiter
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -55,6 +56,8 @@ if TYPE_CHECKING:  # the channel modules import their SDKs: only when enabled
 logger = logging.getLogger(__name__)
 
 CASE_TIMER_INTERVAL_S = 15.0
+CORE_THREADS_SQLITE = 4
+CORE_THREADS_PG = 8
 OUTBOX_IDLE_S = 1.0  # poll for items queued by other processes; our own wake the worker
 SHUTDOWN_GRACE_S = 10.0
 # Loggers that would print request URLs (with the bot token) or payloads at INFO/DEBUG.
@@ -237,12 +240,15 @@ class Server:
                 store = SerialStore(store)
         self.store = store
         self.hotline = Hotline(self.content.router, store, escalations=escalations)
+        # Threads that run the core at once: more only queue on the database (SQLite takes one
+        # writer) or fight over the GIL; fewer would leave PostgreSQL connections idle.
+        limiter = CapacityLimiter(CORE_THREADS_SQLITE if config.is_sqlite else CORE_THREADS_PG)
         senders: dict[Channel, Sender] = {}
         try:
             if config.sms_enabled:
                 from bot.channels.sms import SmsChannel, TwilioSender
 
-                self.sms_channel = SmsChannel(self.hotline, config)
+                self.sms_channel = SmsChannel(self.hotline, config, limiter=limiter)
                 twilio = TwilioSender(config)
                 senders[Channel.SMS] = twilio
                 self._closers.append(twilio.aclose)
@@ -258,7 +264,12 @@ class Server:
                 await application.start()
                 self._application = application
                 self.telegram_channel = TelegramChannel(
-                    self.hotline, application.bot, config, wake=self._wake.set, desk=self._desk
+                    self.hotline,
+                    application.bot,
+                    config,
+                    wake=self._wake.set,
+                    desk=self._desk,
+                    limiter=limiter,
                 )
                 senders[Channel.TELEGRAM] = TelegramSender(application.bot)
         except BaseException:

@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -44,7 +45,6 @@ sys.path.insert(0, str(ROOT))
 
 from bot.channels.sms import split_sms  # noqa: E402
 from bot.channels.telegram import keyboard, split_text  # noqa: E402
-from bot.config import Config  # noqa: E402
 from bot.models import Channel, Inbound, Lang  # noqa: E402
 from bot.router import Router  # noqa: E402
 from bot.service import Hotline, reply_payload  # noqa: E402
@@ -103,12 +103,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def workload(requests: int, senders: int, seed: int) -> list[Sender]:
+def workload(requests: int, senders: int, seed: int, faq_dir: Path) -> list[Sender]:
     """Senders, half SMS and half Telegram, each with distinct messages (questions in their
     language, keywords, menu numbers)."""
     from bot.faq import Faq
 
-    faq = Faq.load(Config().faq_dir)
+    faq = Faq.load(faq_dir)
     rng = random.Random(seed)
     pool = {
         lang: sorted({q for e in faq.entries.values() for q in e.text[lang].questions})
@@ -133,12 +133,12 @@ def workload(requests: int, senders: int, seed: int) -> list[Sender]:
     return out
 
 
-def expected_replies(senders: list[Sender], plans: dict[str, list[tuple[str, str]]]) -> tuple[
-    dict[str, list[list[str]]], dict[str, list[str]]
-]:
+def expected_replies(
+    senders: list[Sender], plans: dict[str, list[tuple[str, str]]], content: Path
+) -> tuple[dict[str, list[list[str]]], dict[str, list[str]]]:
     """What the same conversations give in-process: TwiML messages per SMS request, and
     sendMessage texts per Telegram chat."""
-    router = Router.from_config(Config())
+    router = Router.from_dirs(content / "faq", content / "locales")
     sms: dict[str, list[list[str]]] = defaultdict(list)
     telegram: dict[str, list[str]] = defaultdict(list)
     for s in senders:
@@ -360,7 +360,10 @@ def prepare_postgres(url: str, env: dict[str, str]) -> None:
     from bot.storage.schema import ALL_TABLES
 
     subprocess.run(
-        [sys.executable, "-m", "bot", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
         capture_output=True,
     )
     engine = create_engine(url)
@@ -377,8 +380,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run_one(db: str, args: argparse.Namespace, fake: FakeTelegram, tg_url: str,
-                  twilio_url: str) -> bool:
+async def run_one(
+    db: str, args: argparse.Namespace, fake: FakeTelegram, tg_url: str, twilio_url: str
+) -> bool:
     fake.clear()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -401,18 +405,25 @@ async def run_one(db: str, args: argparse.Namespace, fake: FakeTelegram, tg_url:
             "LOG_LEVEL": "WARNING",
         }
         env.pop("VOLUNTEER_CHAT_ID", None)
+        # a snapshot of the content, so an edit made meanwhile cannot change the answers
+        content = Path(tmp)
+        shutil.copytree(ROOT / "faq", content / "faq")
+        shutil.copytree(ROOT / "locales", content / "locales")
+        env["FAQ_DIR"], env["LOCALES_DIR"] = str(content / "faq"), str(content / "locales")
         if db == "postgres":
             try:
                 prepare_postgres(database_url, env)
             except Exception as exc:
-                print(f"postgres: skipped ({type(exc).__name__}: the server at --pg-url is "
-                      "unreachable or `hotline db upgrade` failed)")
+                print(
+                    f"postgres: skipped ({type(exc).__name__}: the server at --pg-url is "
+                    "unreachable or `hotline db upgrade` failed)"
+                )
                 return True
         log = Path(tmp) / "server.log"
         proc = start_server(port, env, log)
         try:
             await wait_healthy(base, proc)
-            senders = workload(args.requests, args.senders, args.seed)
+            senders = workload(args.requests, args.senders, args.seed, content / "faq")
             driver = Driver(base, base, args.concurrency)
             result = Result()
             cpu0 = cpu_seconds(proc.pid)
@@ -423,7 +434,7 @@ async def run_one(db: str, args: argparse.Namespace, fake: FakeTelegram, tg_url:
                 await driver.closed_loop(senders, args.concurrency, result)
             result.finished = time.perf_counter()
             driver.close()
-            sms_expected, tg_expected = expected_replies(senders, driver.plans)
+            sms_expected, tg_expected = expected_replies(senders, driver.plans, content)
             want = sum(len(v) for v in tg_expected.values())
             drain_start = time.perf_counter()
             deadline = drain_start + args.drain_timeout
@@ -459,11 +470,15 @@ def report(
     mode = f"open loop at {args.rate:g}/s" if args.rate else "closed loop"
     print(f"\n== {db}: {n} requests, {args.concurrency} concurrent, {args.senders} senders, {mode}")
     print(f"   {rps:7.1f} requests/s over {elapsed:.2f}s")
-    print(f"   latency ms: p50 {p50:.1f}  p90 {p90:.1f}  p99 {p99:.1f}  max {max(ms):.1f}  "
-          f"mean {statistics.fmean(ms):.1f}")
+    print(
+        f"   latency ms: p50 {p50:.1f}  p90 {p90:.1f}  p99 {p99:.1f}  max {max(ms):.1f}  "
+        f"mean {statistics.fmean(ms):.1f}"
+    )
     if result.server_cpu_s:
-        print(f"   server CPU: {result.server_cpu_s:.1f}s, {1000 * result.server_cpu_s / n:.2f} ms "
-              f"per request incl. the outbox's sends (one core = 1000 ms/s)")
+        print(
+            f"   server CPU: {result.server_cpu_s:.1f}s, {1000 * result.server_cpu_s / n:.2f} ms "
+            f"per request incl. the outbox's sends (one core = 1000 ms/s)"
+        )
     sms_requests = sum(len(v) for v in result.twiml.values())
     sms_ok = sum(
         1
@@ -479,23 +494,41 @@ def report(
     chats_ok = sum(1 for chat, texts in tg_expected.items() if sent.get(chat, []) == texts)
     extra = [c for c in sent if c not in tg_expected]
     print(f"   SMS: {sms_requests} TwiML answers, {sms_ok} equal to the expected replies")
-    print(f"   Telegram: {got} sendMessage for {want} expected replies "
-          f"(outbox drained {drained:.2f}s after the last request); "
-          f"{chats_ok}/{len(tg_expected)} chats got exactly their sequence; "
-          f"{len(extra)} unexpected chats")
+    print(
+        f"   Telegram: {got} sendMessage for {want} expected replies "
+        f"(outbox drained {drained:.2f}s after the last request); "
+        f"{chats_ok}/{len(tg_expected)} chats got exactly their sequence; "
+        f"{len(extra)} unexpected chats"
+    )
     if result.errors:
         print(f"   errors: {len(result.errors)} e.g. {result.errors[:3]}")
     if elapsed > 55:
-        print("   note: the run took over 55 s; the router's 60 s repeat window may differ "
-              "from the in-process replay")
+        print(
+            "   note: the run took over 55 s; the router's 60 s repeat window may differ "
+            "from the in-process replay"
+        )
     exactly_once = (
-        not result.errors and sms_ok == sms_requests and got == want
-        and chats_ok == len(tg_expected) and not extra
+        not result.errors
+        and sms_ok == sms_requests
+        and got == want
+        and chats_ok == len(tg_expected)
+        and not extra
     )
     print(f"   exactly once: {'yes' if exactly_once else 'NO'}")
     target = rps >= TARGET_RPS and p99 < TARGET_P99_MS
-    print(f"   target (>= {TARGET_RPS} req/s, p99 < {TARGET_P99_MS} ms): "
-          f"{'met' if target else 'missed'}")
+    print(
+        f"   target (>= {TARGET_RPS} req/s, p99 < {TARGET_P99_MS} ms): "
+        f"{'met' if target else 'missed'}"
+    )
+    for chat, texts in list(tg_expected.items()):
+        if sent.get(chat, []) != texts:
+            got_texts = sent.get(chat, [])
+            print(f"   chat {chat}: expected {len(texts)} messages, got {len(got_texts)}")
+            for i, (a, b) in enumerate(zip(texts, got_texts, strict=False)):
+                if a != b:
+                    print(f"     #{i} expected {a[:70]!r}\n         got {b[:70]!r}")
+                    break
+            break
     if not exactly_once:
         print("   server log tail:\n" + "\n".join(log.read_text().splitlines()[-20:]))
     return exactly_once

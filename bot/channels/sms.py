@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import parse_qsl
 
 import httpx
-from starlette.concurrency import run_in_threadpool
+from anyio import CapacityLimiter, to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 from twilio.request_validator import (
@@ -121,10 +121,13 @@ def inbound_from_form(form: Mapping[str, str]) -> tuple[Inbound, str | None] | N
 class SmsChannel:
     """The /sms webhook: verify Twilio's signature, run the core, answer in TwiML."""
 
-    def __init__(self, hotline: Hotline, config: Config) -> None:
+    def __init__(
+        self, hotline: Hotline, config: Config, *, limiter: CapacityLimiter | None = None
+    ) -> None:
         if not (config.sms_enabled and config.twilio_auth_token and config.public_url):
             raise ConfigError("SMS needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and PUBLIC_URL")
         self._hotline = hotline
+        self._limiter = limiter  # threads that may run the core at once (None: anyio's 40)
         self._public_url = config.public_url
         self._validator = RequestValidator(config.twilio_auth_token)
         self._shared = (
@@ -171,7 +174,7 @@ class SmsChannel:
             return Response(EMPTY_TWIML, media_type=TWIML_TYPE)
         msg, opt_out = parsed
         try:
-            handled = await run_in_threadpool(self._hotline.handle, msg)
+            handled = await to_thread.run_sync(self._hotline.handle, msg, limiter=self._limiter)
         except StorageUnavailable:
             logger.warning("sms webhook: database unavailable; answering 503 so Twilio retries")
             return Response(status_code=503, headers={"Retry-After": "5"})

@@ -19,9 +19,10 @@ import warnings
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
-from starlette.concurrency import run_in_threadpool
+from anyio import CapacityLimiter, to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 from telegram import (
@@ -204,6 +205,7 @@ class TelegramChannel:
         *,
         wake: Callable[[], None] = lambda: None,
         desk: VolunteerDesk | None = None,
+        limiter: CapacityLimiter | None = None,
     ) -> None:
         if not config.telegram_webhook_secret:
             raise ConfigError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_BOT_TOKEN is set")
@@ -214,6 +216,7 @@ class TelegramChannel:
         self._wake = wake
         self.desk: VolunteerDesk = desk or NoDesk()
         self._background: set[asyncio.Task[None]] = set()
+        self._limiter = limiter  # threads that may run the core at once (None: anyio's 40)
 
     async def webhook(self, request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
@@ -244,7 +247,10 @@ class TelegramChannel:
             await self.desk.volunteer_update(update)
             return
         if routed.inbound is not None:
-            handled = await run_in_threadpool(self._hotline.handle, routed.inbound, via_outbox=True)
+            handled = await to_thread.run_sync(
+                partial(self._hotline.handle, routed.inbound, via_outbox=True),
+                limiter=self._limiter,
+            )
             if handled.replies:
                 self._wake()  # the replies are committed to the outbox: send them now
         else:

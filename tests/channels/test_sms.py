@@ -16,6 +16,7 @@ from bot.models import Channel, Lang
 from bot.storage.base import OutboxItem
 from bot.storage.schema import contacts, inbound_keys
 from bot.storage.sql import SqlStore
+from bot.web import SerialStore
 from tests.fakes import FakeTwilio
 
 from .conftest import AppFactory, Running, post_sms, sign, sms_params
@@ -31,6 +32,8 @@ def messages_of(response_text: str) -> list[str]:
 
 def rows(app: Running, table: object) -> int:
     store = app.server.store
+    if isinstance(store, SerialStore):
+        store = store.inner
     assert isinstance(store, SqlStore)
     with store.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
