@@ -101,8 +101,8 @@ class Hotline:
                 logger.info("duplicate %s delivery ignored", msg.channel)
                 return Handled((), duplicate=True)
             contact = tx.get_or_create_contact(msg.channel, msg.sender, now)
-            tx.lock_contact(contact.id)
-            contact = tx.get_contact(contact.id) or contact  # fresh state under the lock
+            if tx.lock_contact(contact.id):
+                contact = tx.get_contact(contact.id) or contact  # fresh state under the lock
             outcome = router.handle(msg, contact.state, now)
             if self._case_over(tx, contact, msg, outcome, now):
                 # the case was closed too long ago (or erased): the bot answers this message

@@ -158,8 +158,11 @@ class Transaction(Protocol):
 
     def get_contact(self, contact_id: int) -> Contact | None: ...
 
-    def lock_contact(self, contact_id: int) -> None:
-        """Serialise concurrent messages of one contact (row lock on PostgreSQL)."""
+    def lock_contact(self, contact_id: int) -> bool:
+        """Serialise concurrent messages of one contact (row lock on PostgreSQL).
+
+        True when the row was locked just now, so what was read before may be stale; False
+        when the whole transaction was already exclusive (SQLite, memory)."""
         ...
 
     def save_state(self, contact_id: int, state: ContactState, now: datetime) -> None: ...

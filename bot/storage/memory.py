@@ -290,8 +290,8 @@ class MemoryTransaction:
         row = self._t.contacts.get(contact_id)
         return None if row is None else self._contact(contact_id, row)
 
-    def lock_contact(self, contact_id: int) -> None:
-        pass  # the database lock is held for the whole transaction
+    def lock_contact(self, contact_id: int) -> bool:
+        return False  # the database lock is held for the whole transaction
 
     def save_state(self, contact_id: int, state: ContactState, now: datetime) -> None:
         row = self._t.contacts.get(contact_id)

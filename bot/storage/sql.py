@@ -459,12 +459,13 @@ class SqlTransaction:
         row = self._conn.execute(select(contacts).where(contacts.c.id == contact_id)).first()
         return None if row is None else self._to_contact(row)
 
-    def lock_contact(self, contact_id: int) -> None:
+    def lock_contact(self, contact_id: int) -> bool:
         if self._pg:
             self._conn.execute(
                 select(contacts.c.id).where(contacts.c.id == contact_id).with_for_update()
             )
-        # SQLite: BEGIN IMMEDIATE already serialises every writer.
+            return True
+        return False  # SQLite: BEGIN IMMEDIATE already serialises every writer.
 
     def save_state(self, contact_id: int, state: ContactState, now: datetime) -> None:
         self._conn.execute(
