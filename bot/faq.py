@@ -24,7 +24,8 @@ from bot.yamlsrc import Document, Problem, load
 SETTINGS_FILE = "settings.yaml"
 LEXICON_FILE = "lexicon.yaml"
 NOT_ANSWERED_FILE = "not-answered.yaml"
-SPECIAL_FILES = (SETTINGS_FILE, LEXICON_FILE, NOT_ANSWERED_FILE)
+URGENCY_FILE = "urgency.yaml"
+SPECIAL_FILES = (SETTINGS_FILE, LEXICON_FILE, NOT_ANSWERED_FILE, URGENCY_FILE)
 SCHEMA_DIR = "schema"
 REVIEW_MAX_AGE = timedelta(days=365)
 FULL_MAX_CHARS = 4096
@@ -114,6 +115,8 @@ class Faq:
     lexicon: Lexicon
     version: str  # short hash of the content, shown by /healthz
     not_answered: dict[Lang, tuple[str, ...]] = field(default_factory=dict)
+    urgent_examples: tuple[str, ...] = ()
+    calm_examples: tuple[str, ...] = ()
 
     def entry(self, entry_id: str) -> Entry:
         return self.entries[entry_id]
@@ -371,6 +374,19 @@ def load_faq(faq_dir: Path, today: date | None = None) -> tuple[Faq | None, list
                     lang: tuple(str(q) for q in ndoc.data.get(lang.value) or []) for lang in LANGS
                 }
 
+    urgent_examples: tuple[str, ...] = ()
+    calm_examples: tuple[str, ...] = ()
+    u_path = faq_dir / URGENCY_FILE
+    if u_path.exists():
+        digest.update(u_path.read_bytes())
+        udoc, up = load(u_path, _display(u_path))
+        problems += up
+        if udoc is not None:
+            problems += _schema_problems(udoc, _schema_for(faq_dir, "urgency.schema.json"))
+            if isinstance(udoc.data, dict):
+                urgent_examples = tuple(str(x) for x in udoc.data.get("urgent") or [])
+                calm_examples = tuple(str(x) for x in udoc.data.get("calm") or [])
+
     entries: dict[str, Entry] = {}
     where: dict[str, tuple[str, int]] = {}
     areas: list[Area] = []
@@ -447,6 +463,8 @@ def load_faq(faq_dir: Path, today: date | None = None) -> tuple[Faq | None, list
         lexicon=lexicon,
         version=digest.hexdigest()[:12],
         not_answered=not_answered,
+        urgent_examples=urgent_examples,
+        calm_examples=calm_examples,
     )
     return faq, problems
 

@@ -28,7 +28,7 @@ from bot.models import (
     Urgency,
 )
 from bot.text import fold
-from bot.triage import Triage, triage
+from bot.triage import Triage, UrgencyModel, assess
 
 DUPLICATE_WINDOW = timedelta(seconds=60)
 SMS_PART_CHARS = 420  # a MORE part: at most 3 GSM-7 segments even with a footer
@@ -294,6 +294,7 @@ class Router:
         self.faq = faq
         self.t = messages
         self.matcher = Matcher(faq)
+        self.urgency = UrgencyModel(faq.urgent_examples, faq.calm_examples)
         self.handoff_available = handoff_available
         self._en_words = frozenset(
             self.matcher.lang_words[Lang.EN] - self.matcher.lang_words[Lang.ES]
@@ -318,7 +319,7 @@ class Router:
         return language.guess(text, self._en_words, self._es_words)
 
     def classify(self, text: str) -> Classification:
-        tri = triage(text)
+        tri = assess(text, self.urgency)
         match = self.matcher.rank(text)
         decision = decide(match, self.matcher)
         g = self.detect_language(text)
@@ -465,7 +466,7 @@ class _Turn:
                 self.reply(self.say("empty-message"))
             self.event(EventKind.IGNORED)
             return
-        tri = triage(self.msg.text)
+        tri = assess(self.msg.text, self.r.urgency)
         if tri.urgency is Urgency.URGENT and tri.reason is not None:
             s.welcomed = True
             self.urgent(tri.reason, tri.rule)

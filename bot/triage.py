@@ -17,6 +17,9 @@ have: when signals conflict, the rules lean towards urgent.
 
 from __future__ import annotations
 
+import itertools
+import math
+import random
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -549,3 +552,81 @@ def _only_police_act(t: str) -> bool:
     return bool(re.search(r"\b(?:police|policia|cops?|officers?|oficial)\b", t)) and not bool(
         _FAMILY.search(t) or re.search(r"\b(?:he|hes|she|shes|el|ella|him)\b", t)
     )
+
+
+# --- the learned part ----------------------------------------------------------------------
+
+
+def _features(folded: str) -> set[str]:
+    words = folded.split()
+    out = set(words)
+    out.update(w[:5] for w in words if len(w) > 5)  # a crude stem that works in both languages
+    out.update(f"{a}_{b}" for a, b in itertools.pairwise(words))
+    return out
+
+
+class UrgencyModel:
+    """Logistic regression over words, word starts and word pairs, trained at start-up on
+    faq/urgency.yaml. The rules above know the shapes of danger; this learns the words
+    members actually use. A message is urgent when either says so."""
+
+    threshold = 1.0  # chosen for recall: see scripts/bench_router.py figures in the notes
+    epochs = 20
+
+    def __init__(self, urgent: tuple[str, ...], calm: tuple[str, ...], seed: int = 0) -> None:
+        self.weights: dict[str, float] = {}
+        self.bias = 0.0
+        if not urgent or not calm:
+            return
+        data = [(_features(_variants(t)[0]), 1) for t in urgent]
+        data += [(_features(_variants(t)[0]), 0) for t in calm]
+        balance = len(calm) / len(urgent)  # missing an urgent example costs more
+        rate, l2 = 0.3, 1e-4
+        rng = random.Random(seed)
+        w = self.weights
+        for _ in range(self.epochs):
+            rng.shuffle(data)
+            for feats, y in data:
+                z = self.bias + sum(w.get(f, 0.0) for f in feats)
+                p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+                g = (p - y) * (balance if y else 1.0)
+                self.bias -= rate * g * 0.1
+                for f in feats:
+                    w[f] = w.get(f, 0.0) * (1 - rate * l2) - rate * g
+
+    def score(self, text: str) -> float:
+        if not self.weights:
+            return -math.inf
+        feats = _features(_variants(text)[0])
+        return self.bias + sum(self.weights.get(f, 0.0) for f in feats)
+
+    def urgent(self, text: str) -> bool:
+        return self.score(text) > self.threshold
+
+
+def guess_reason(text: str) -> Reason:
+    """The likely reason for a message the model (not a rule) found urgent."""
+    t = _variants(text)[0]
+    if re.search(
+        r"\b(?:die|dead|morir|muerte|vida|life|live|vivir|pills|pastillas|end|acabar)\b", t
+    ) and not _AGENT.search(t):
+        return Reason.SELF_HARM
+    if _TAKEN.search(t) or (_HOLD.search(t) and _RELEASE.search(t)):
+        return Reason.DETAINED
+    if _AGENT.search(t) and not (_VICTIM.search(t) or _V_ACT.search(t)):
+        return Reason.ICE_PRESENT
+    return Reason.VIOLENCE
+
+
+def assess(text: str, model: UrgencyModel | None = None) -> Triage:
+    """Rules first; then the learned model, which only ever adds urgency."""
+    result = triage(text)
+    if result.urgency is Urgency.URGENT or model is None:
+        return result
+    if model.urgent(text):
+        t = _variants(text)[0]
+        now = bool(_NOW.search(t) or _HERE.search(t) or _RECENT.search(t))
+        if (_PAST.search(t) or _RUMOR.search(t)) and not now:
+            return result  # "last year", "I heard that": the model doesn't overrule these
+        return Triage(Urgency.URGENT, guess_reason(text), "learned")
+    return result
