@@ -1,5 +1,4 @@
-"""The volunteer desk: each case a forum topic in the volunteer group, messages relayed both ways,
-claims, commands and claim timers.
+"""The volunteer desk: cases as forum topics in the volunteer group, relays, claims, timers.
 
 Two halves. `Desk` works inside the member's transaction (the `Escalations` protocol: open,
 reopen, relay) and on updates from the volunteer group (claim, close, replies, /faq, /note);
@@ -31,7 +30,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ForumIconColor
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.channels.telegram import delivery_error, split_text
 from bot.config import Config
@@ -49,6 +48,7 @@ from bot.storage.base import (
     Store,
     Transaction,
 )
+from bot.triage import triage
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,11 @@ Call = Callable[[Coroutine[Any, Any, T]], T]
 CARD_LINES = 8  # transcript lines on a case card
 CARD_LINE_CHARS = 280  # each cut to this length: the card must stay well under 4096
 TOPIC_NAME_CHARS = 128  # Bot API limit
-CALL_TIMEOUT_S = 30.0  # a Bot API call made while a case row is locked
+# createForumTopic runs while the case row is locked (on SQLite: the whole database), so it
+# gets a short deadline, well under the outbox's send timeout. The lock is held by a worker
+# thread while the call runs on the event loop, so code on the loop must never use the store
+# synchronously (everywhere in this project it goes through threads).
+CALL_TIMEOUT_S = 10.0
 # What the member is told when nobody has claimed in time: an honest order of magnitude.
 WAIT_ESTIMATE_MIN = {Urgency.URGENT: 15, Urgency.NORMAL: 60}
 ICON_COLOR = {Urgency.URGENT: ForumIconColor.RED, Urgency.NORMAL: ForumIconColor.YELLOW}
@@ -72,6 +76,7 @@ _TOPIC_GONE = ("thread not found", "topic_deleted", "topic_id_invalid", "topic n
 _TOPIC_CLOSED = ("topic_closed",)
 _UNCHANGED = ("message is not modified", "topic_not_modified")
 _CARD_GONE = ("message to edit not found", "message can't be edited")
+_NO_RIGHTS = ("not enough rights", "chat_admin_required", "administrator rights", "chat not found")
 
 
 def _utcnow() -> datetime:
@@ -306,10 +311,9 @@ class Desk:
             latest = tx.get_case(latest.id, lock=True) or latest
         if latest is not None and latest.status is not CaseStatus.CLOSED:
             case = latest  # still waiting or claimed: the same case takes the message
-            if urgency is Urgency.URGENT and case.urgency is not Urgency.URGENT:
-                case = tx.update_case(case.id, urgency=urgency, reason=reason)
-                self._op(tx, "card", case.id, now)
             self._post_member(tx, case, msg, now)
+            if urgency is Urgency.URGENT and case.urgency is not Urgency.URGENT:
+                case = self._upgrade(tx, case, reason, now)
         elif latest is not None and self._reopenable(latest, now):
             case = self._reopen(
                 tx, latest, now, urgency=urgency, reason=reason, lang=lang, entry_id=event.entry_id
@@ -319,7 +323,12 @@ class Desk:
         else:
             case = tx.open_case(contact.id, urgency, reason, lang, event.entry_id, now)
             self._op(tx, "open", case.id, now)  # topic + card, with this message in it
-        if urgency is Urgency.URGENT and case.repaged_at is None and not self.hours.is_open(now):
+        if (
+            urgency is Urgency.URGENT
+            and case.status is CaseStatus.OPEN
+            and case.repaged_at is None
+            and not self.hours.is_open(now)
+        ):
             self._page(tx, case, now, offhours=True)  # nobody on shift: on-call at once
         logger.info("case %d: escalated (%s)", case.id, urgency.value)
         self._notify()
@@ -338,8 +347,26 @@ class Desk:
             lang = self.member_lang(contact, case)
             self._to_member(tx, contact, case.id, self.waiting_line(lang, now), now)
         self._post_member(tx, case, msg, now)
+        found = triage(msg.text)
+        if (
+            found.urgency is Urgency.URGENT
+            and found.reason is not None
+            and case.urgency is not Urgency.URGENT
+        ):
+            case = self._upgrade(tx, case, found.reason, now)
         self._notify()
         return True
+
+    def _upgrade(self, tx: Transaction, case: Case, reason: Reason, now: datetime) -> Case:
+        """A waiting or claimed request turned urgent: red topic, urgent timers, on-call
+        paged at once outside hours."""
+        case = tx.update_case(case.id, urgency=Urgency.URGENT, reason=reason)
+        self._op(tx, "card", case.id, now)
+        self._op(tx, "rename", case.id, now)  # 🟡 -> 🔴 in the topic list
+        if case.status is CaseStatus.OPEN and not self.hours.is_open(now):
+            case = self._page(tx, case, now, offhours=True)
+        logger.info("case %d: now urgent", case.id)
+        return case
 
     def forget(self, tx: Transaction, contact: Contact, now: datetime) -> None:
         case = tx.latest_case(contact.id)
@@ -473,14 +500,8 @@ class Desk:
                 found = tx.find_case_by_topic(action.topic_id)
                 case = tx.get_case(found.id, lock=True) if found is not None else None
             if case is None:
-                if action.topic_id is not None and action.kind in ("say", "faq", "media"):
-                    tx.enqueue(
-                        Channel.TELEGRAM,
-                        str(self.chat_id),
-                        self.t("desk-case-gone"),
-                        now,
-                        payload={"op": "notice", "topic_id": action.topic_id},
-                    )
+                # a topic volunteers made themselves, or an erased case (its topic is deleted
+                # too): not ours to answer
                 return None
             contact = tx.get_contact(case.contact_id)
             notice = _Act(self, tx, case, contact, action, now).run()
@@ -737,6 +758,16 @@ class DeskSender:
             return
         try:
             await self._run(str(op), item)
+        except (Forbidden, BadRequest) as exc:
+            if isinstance(exc, Forbidden) or _says(exc, _NO_RIGHTS):
+                # a set-up problem the coordinator can fix: keep the item and retry
+                logger.error(
+                    "the volunteer group refused the bot (%s): is it a member, and an admin "
+                    "allowed to manage topics?",
+                    type(exc).__name__,
+                )
+                raise DeliveryError("the volunteer group refused the bot") from exc
+            raise delivery_error(exc) from exc
         except TelegramError as exc:
             raise delivery_error(exc) from exc
 
@@ -750,14 +781,13 @@ class DeskSender:
                 await self._in_topic(case_id, part)
         elif op == "card":
             await self._edit_card(case_id)
+        elif op == "rename":
+            await self._rename(case_id)
         elif op in ("close_topic", "reopen_topic"):
             await self._topic_state(case_id, close=op == "close_topic")
         elif op == "delete_topic":
             with contextlib.suppress(BadRequest):  # already gone
                 await self.bot.delete_forum_topic(self.desk.chat_id, int(payload["topic_id"]))
-        elif op == "notice":
-            with contextlib.suppress(BadRequest):  # the topic is gone too: nobody to tell
-                await self._send(int(payload["topic_id"]), item.text)
         else:
             logger.error("desk operation %r unknown; dropped", op)
 
@@ -790,8 +820,7 @@ class DeskSender:
             future = asyncio.run_coroutine_threadsafe(coro, loop)
             try:
                 return future.result(timeout=CALL_TIMEOUT_S)
-            except FutureTimeout as exc:
-                import traceback; traceback.print_exc()
+            except FutureTimeout:
                 future.cancel()
                 raise DeliveryError("Telegram did not answer in time") from None
 
@@ -814,11 +843,35 @@ class DeskSender:
         logger.info("case %d: topic created", case.id)
         return {"topic_id": topic.message_thread_id, "card_message_id": None}
 
-    def _post_card(self, tx: Transaction, case: Case, call: Call[Any]) -> dict[str, Any]:
-        assert case.topic_id is not None
-        text, markup = self.desk.card(tx, case)
-        message = call(self._send(case.topic_id, text, markup))
-        return {"card_message_id": message.message_id}
+    async def _post_card(self, case: Case) -> Case | None:
+        """Post the card into the case's topic. Outside any lock (a slow Bot API call must not
+        hold up the database); should another process have posted one meanwhile, ours is
+        deleted again."""
+        topic = case.topic_id
+        assert topic is not None
+
+        def read() -> tuple[str, InlineKeyboardMarkup] | None:
+            with self.desk._store().transaction() as tx:
+                fresh = tx.get_case(case.id)
+                return None if fresh is None else self.desk.card(tx, fresh)
+
+        found = await asyncio.to_thread(read)
+        if found is None:
+            return None
+        message = await self._send(topic, *found)
+
+        def save() -> tuple[Case | None, bool]:
+            with self.desk._store().transaction() as tx:
+                fresh = tx.get_case(case.id, lock=True)
+                if fresh is None or fresh.topic_id != topic or fresh.card_message_id is not None:
+                    return fresh, True
+                return tx.update_case(case.id, card_message_id=message.message_id), False
+
+        saved, extra = await asyncio.to_thread(save)
+        if extra:
+            with contextlib.suppress(TelegramError):
+                await self.bot.delete_message(self.desk.chat_id, message.message_id)
+        return saved
 
     async def _ensure(self, case_id: int, dead: int | None = None) -> Case | None:
         """The case with a live topic and a card: created (again) when missing; None when the
@@ -835,7 +888,7 @@ class DeskSender:
                 return case
             topic = case.topic_id
             try:
-                case = await self._locked(case_id, _needs_card(topic), self._post_card)
+                case = await self._post_card(case)
             except BadRequest as exc:
                 if not topic_gone(exc):
                     raise
@@ -904,6 +957,21 @@ class DeskSender:
             await self._ensure(case_id)
             logger.info("case %d: card posted again", case_id)
 
+    async def _rename(self, case_id: int) -> None:
+        def read() -> tuple[int | None, str] | None:
+            with self.desk._store().transaction() as tx:
+                case = tx.get_case(case_id)
+                return None if case is None else (case.topic_id, self.desk.topic_name(tx, case))
+
+        found = await asyncio.to_thread(read)
+        if found is None or found[0] is None:
+            return  # gone, or not created yet (it will be, with the new name)
+        try:
+            await self.bot.edit_forum_topic(self.desk.chat_id, found[0], name=found[1])
+        except BadRequest as exc:
+            if not (_says(exc, _UNCHANGED) or topic_gone(exc)):
+                raise
+
     async def _topic_state(self, case_id: int, *, close: bool) -> None:
         case = await asyncio.to_thread(self._load, case_id)
         if case is None or case.topic_id is None:
@@ -921,7 +989,3 @@ class DeskSender:
 
 def _needs_topic(dead: int | None) -> Callable[[Case], bool]:
     return lambda case: case.topic_id is None or case.topic_id == dead
-
-
-def _needs_card(topic: int | None) -> Callable[[Case], bool]:
-    return lambda case: case.card_message_id is None and case.topic_id == topic

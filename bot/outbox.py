@@ -50,9 +50,9 @@ class OutboxPolicy:
     lease_s: float = 60.0
     send_timeout_s: float = 20.0  # well under the lease: see the module docstring
     base_delay_s: float = 2.0
-    max_delay_s: float = 3600.0
+    max_delay_s: float = 600.0  # keep trying every 10 minutes at most...
     jitter: float = 0.25  # +-25 % on computed backoff, so retries of many items spread out
-    max_attempts: int = 8
+    max_attempts: int = 30  # ...for about 4 hours of provider outage before giving up
     idle_s: float = 1.0  # wait between polls when nothing is due
     pacing_s: Mapping[Channel, float] = field(default_factory=_default_pacing)
 

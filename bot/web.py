@@ -27,9 +27,11 @@ from typing import TYPE_CHECKING, Any
 from anyio import CapacityLimiter
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.channels import log_failure
 from bot.config import Config
@@ -52,6 +54,7 @@ from bot.storage.base import (
 if TYPE_CHECKING:  # the channel modules import their SDKs: only when enabled
     from bot.channels.sms import SmsChannel
     from bot.channels.telegram import TelegramApp, TelegramChannel, VolunteerDesk
+    from bot.handoff import Desk
 
 logger = logging.getLogger(__name__)
 
@@ -239,6 +242,19 @@ class Server:
             if config.is_sqlite:
                 store = SerialStore(store)
         self.store = store
+        handoff: Desk | None = None
+        if config.handoff_enabled:
+            # the volunteer desk (bot/handoff.py), unless the caller brought its own handoff
+            from bot.handoff import Desk
+
+            if isinstance(escalations, Desk):
+                handoff = escalations
+                handoff.bind(store=store)
+            elif escalations is None and self._desk is None:
+                handoff = Desk(config, self.content.router, store)
+                escalations = self.escalations = handoff  # handoff_available() sees it too
+            if handoff is not None and self._desk is None:
+                self._desk = handoff
         self.hotline = Hotline(self.content.router, store, escalations=escalations)
         # Threads that run the core at once: more only queue on the database (SQLite takes one
         # writer) or fight over the GIL; fewer would leave PostgreSQL connections idle.
@@ -271,7 +287,13 @@ class Server:
                     desk=self._desk,
                     limiter=limiter,
                 )
-                senders[Channel.TELEGRAM] = TelegramSender(application.bot)
+                telegram_sender: Sender = TelegramSender(application.bot)
+                if handoff is not None:  # desk operations (topics, cards) go through the outbox
+                    from bot.handoff import DeskSender
+
+                    handoff.bind(bot=application.bot, wake=self._wake.set)
+                    telegram_sender = DeskSender(handoff, application.bot, telegram_sender)
+                senders[Channel.TELEGRAM] = telegram_sender
         except BaseException:
             await self._close_parts()
             raise
@@ -420,6 +442,63 @@ class Server:
         return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
 
+MAX_BODY_BYTES = 64 * 1024  # a Twilio form or a Telegram update is a few kB at most
+
+
+class BodyLimit:
+    """Refuse (413) a request body larger than `limit` before anyone parses it."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(send: Send) -> None:
+        logger.warning("request body over %d bytes refused", MAX_BODY_BYTES)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"text/plain")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"payload too large"})
+
+
 def create_app(config: Config, **options: Any) -> Starlette:
     """The ASGI app; `options` go to `Server` (worker, polling, watch, store, desk, ...)."""
     server = Server(config, **options)
@@ -439,6 +518,7 @@ def create_app(config: Config, **options: Any) -> Starlette:
             Route("/healthz", server.healthz, methods=["GET"]),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(BodyLimit)],
     )
     app.state.server = server
     return app

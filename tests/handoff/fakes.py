@@ -24,12 +24,16 @@ class FakeForum(FakeTelegram):
         self.message_thread: dict[int, int] = {}  # message id -> topic
         self.create_delay_s = 0.0
         self.delivered: list[Call] = []  # calls answered with success
+        self.texts: dict[int, str] = {}  # message id -> text, for messages in topics
+        self.deleted_messages: set[int] = set()
 
     def clear(self) -> None:
         super().clear()
         self.delivered.clear()
         self.topics.clear()
         self.message_thread.clear()
+        self.texts.clear()
+        self.deleted_messages.clear()
         self.create_delay_s = 0.0
 
     def record(self, call: Call) -> Failure | None:
@@ -93,15 +97,31 @@ class FakeForum(FakeTelegram):
             color = int(params.get("icon_color") or 0)
             self.topics[thread] = {"name": params["name"], "closed": False, "deleted": False}
             return {"message_thread_id": thread, "name": params["name"], "icon_color": color}
+        if method == "editForumTopic":
+            self.topics[int(params["message_thread_id"])]["name"] = params["name"]
+            return True
         if method in ("closeForumTopic", "reopenForumTopic", "deleteForumTopic"):
             info = self.topics[int(params["message_thread_id"])]
             info["closed"] = method == "closeForumTopic"
             info["deleted"] = info["deleted"] or method == "deleteForumTopic"
             return True
+        if method == "deleteMessage":
+            self.deleted_messages.add(int(params["message_id"]))
+            return True
         result = super()._result(method, params)
         if method == "sendMessage" and params.get("message_thread_id") is not None:
             self.message_thread[int(result["message_id"])] = int(params["message_thread_id"])
+            self.texts[int(result["message_id"])] = str(params.get("text"))
         return result
+
+    def visible(self, thread_id: int) -> list[tuple[int, str]]:
+        """(message id, text) of what is still in a topic (not deleted)."""
+        return [
+            (message_id, text)
+            for message_id, text in self.texts.items()
+            if self.message_thread.get(message_id) == thread_id
+            and message_id not in self.deleted_messages
+        ]
 
 
 def _refused(call: Call, topics: dict[int, dict[str, Any]]) -> bool:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.models import Channel, EventKind, Lang
+import pytest
+
+from bot.models import Channel, EventKind, Lang, Reason, Urgency
 from bot.router import Router
 from bot.storage.base import CaseStatus, Direction
 from tests.fakes import Call
@@ -387,3 +389,35 @@ async def test_delete_my_data_deletes_the_topic(h: Harness) -> None:
     await h.volunteer(thread=topic, text="Hello?")
     await h.drain()
     assert "Hello?" not in h.texts_to(PHONE)
+
+
+async def test_bot_without_rights_keeps_the_case_until_fixed(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    h.telegram.fail(
+        "createForumTopic", 400, description="Bad Request: not enough rights to create a topic"
+    )
+    h.member("I want to talk to a person")
+    await h.drain()
+    assert h.case().topic_id is None
+    assert "admin allowed to manage topics" in caplog.text
+    h.clock.advance(5)  # the coordinator made the bot an admin
+    await h.drain()
+    assert h.case().topic_id is not None
+
+
+async def test_a_waiting_request_that_turns_urgent(h: Harness) -> None:
+    h.member("I want to talk to a person")
+    await h.drain()
+    topic = h.case().topic_id
+    assert topic is not None and "🟡" in h.telegram.topics[topic]["name"]
+    h.member("ICE is at my door right now")  # relayed, not a new case: the router stays quiet
+    await h.drain()
+    assert "👤 ICE is at my door right now" in h.telegram.posts(topic)
+    assert h.case().urgency is Urgency.URGENT and h.case().reason is Reason.ICE_PRESENT
+    assert "🔴" in h.telegram.topics[topic]["name"]
+    assert "URGENT" in h.telegram.calls_to("editMessageText")[-1].params["text"]
+    h.clock.advance(180)  # now the urgent timeout applies
+    await h.desk.check_timers(h.clock())
+    await h.drain()
+    assert len(h.texts_to(ONCALL)) == 1
