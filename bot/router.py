@@ -27,7 +27,7 @@ from bot.models import (
     Reply,
     Urgency,
 )
-from bot.text import fold
+from bot.text import fold, split_parts
 from bot.triage import Triage, UrgencyModel, assess
 
 DUPLICATE_WINDOW = timedelta(seconds=60)
@@ -726,33 +726,5 @@ class _Turn:
 
 
 def split_for_sms(text: str, limit: int) -> list[str]:
-    """Split at paragraph, then sentence, then word boundaries into parts of <= limit chars."""
-    parts: list[str] = []
-    current = ""
-    pieces: list[str] = []
-    for para in text.split("\n\n"):
-        para = para.strip()
-        if not para:
-            continue
-        if len(para) <= limit:
-            pieces.append(para)
-            continue
-        for sentence in re.split(r"(?<=[.!?])\s+|\n", para):
-            while len(sentence) > limit:
-                cut = sentence.rfind(" ", 0, limit)
-                cut = cut if cut > 0 else limit
-                pieces.append(sentence[:cut])
-                sentence = sentence[cut:].strip()
-            if sentence:
-                pieces.append(sentence)
-    for piece in pieces:
-        candidate = f"{current}\n{piece}" if current else piece
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            if current:
-                parts.append(current)
-            current = piece
-    if current:
-        parts.append(current)
-    return parts
+    """Parts of at most `limit` characters, cut at paragraphs, lines, sentences, words."""
+    return split_parts(text, lambda part: len(part) <= limit)

@@ -7,7 +7,7 @@ messages sent later (volunteer relays, notices) go through the outbox and `Twili
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl
 
 import httpx
@@ -28,6 +28,7 @@ from bot.errors import ConfigError, DeliveryError, StorageUnavailable
 from bot.models import Channel, Inbound
 from bot.service import Hotline
 from bot.storage.base import OutboxItem
+from bot.text import split_parts
 
 logger = logging.getLogger(__name__)
 
@@ -55,38 +56,7 @@ def split_sms(text: str, max_segments: int = MAX_SEGMENTS_PER_MESSAGE) -> list[s
     def fits(part: str) -> bool:
         return segments.count(part).segments <= max_segments
 
-    return [p for p in _split(text.strip(), fits, ("\n\n", "\n", " ")) if p]
-
-
-def _split(text: str, fits: Callable[[str], bool], seps: tuple[str, ...]) -> list[str]:
-    if fits(text):
-        return [text]
-    if not seps:  # one unbroken run of characters: cut it by length
-        cut: list[str] = []
-        current = ""
-        for ch in text:
-            if current and not fits(current + ch):
-                cut.append(current)
-                current = ""
-            current += ch
-        return [*cut, current] if current else cut
-    sep, rest = seps[0], seps[1:]
-    pieces: list[str] = []
-    for chunk in text.split(sep):
-        pieces.extend(_split(chunk, fits, rest) if not fits(chunk) else [chunk])
-    parts: list[str] = []
-    current = ""
-    for piece in pieces:
-        candidate = f"{current}{sep}{piece}" if current else piece
-        if fits(candidate):
-            current = candidate
-        else:
-            if current:
-                parts.append(current)
-            current = piece
-    if current:
-        parts.append(current)
-    return [p.strip() for p in parts]
+    return split_parts(text, fits, ("\n\n", "\n", " "))
 
 
 def twiml(texts: Iterable[str]) -> str:

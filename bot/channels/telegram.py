@@ -51,6 +51,7 @@ from bot.errors import ConfigError, DeliveryError, StorageUnavailable
 from bot.models import Channel, Inbound, Lang
 from bot.service import Hotline
 from bot.storage.base import OutboxItem
+from bot.text import split_parts
 
 logger = logging.getLogger(__name__)
 
@@ -312,36 +313,7 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Cut `text` into messages of at most `limit` characters at paragraph boundaries
     (then lines, then words)."""
-    text = text.strip()
-    if len(text) <= limit:
-        return [text]
-    parts: list[str] = []
-    current = ""
-    for piece in _pieces(text, limit, ("\n\n", "\n", " ")):
-        sep = "\n\n" if "\n\n" in text else "\n"
-        candidate = f"{current}{sep}{piece}" if current else piece
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            if current:
-                parts.append(current)
-            current = piece
-    if current:
-        parts.append(current)
-    return parts
-
-
-def _pieces(text: str, limit: int, seps: tuple[str, ...]) -> list[str]:
-    if len(text) <= limit:
-        return [text]
-    if not seps:
-        return [text[i : i + limit] for i in range(0, len(text), limit)]
-    out: list[str] = []
-    for chunk in text.split(seps[0]):
-        chunk = chunk.strip()
-        if chunk:
-            out.extend(_pieces(chunk, limit, seps[1:]))
-    return out
+    return split_parts(text, lambda part: len(part) <= limit, ("\n\n", "\n", " ")) or [""]
 
 
 def keyboard(options: Sequence[Sequence[str]]) -> InlineKeyboardMarkup | None:
