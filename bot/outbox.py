@@ -3,9 +3,11 @@
 Messages are enqueued in the same transaction as the state change that produced them
 (`Transaction.enqueue`), so a crash never loses one; the worker leases due items
 (`Store.claim_outbox`), so several processes never take the same one, and marks each
-sent, retried or failed. Delivery is at-least-once only in one corner: a send that takes
-longer than the lease may be repeated by another worker, so sends are bounded by a
-timeout well under the lease.
+sent, retried or failed. One recipient's messages keep their order: the store does not
+lease a message while an earlier one to the same recipient is leased or waits for a retry,
+and when one in a batch fails, the ones after it in the batch wait with it. Delivery is
+at-least-once only in one corner: a send that takes longer than the lease may be repeated
+by another worker, so sends are bounded by a timeout well under the lease.
 """
 
 from __future__ import annotations
@@ -93,25 +95,36 @@ class OutboxWorker:
         p = self._policy
         # The store is synchronous (SQLAlchemy): run it in a thread to keep the loop free.
         items = await asyncio.to_thread(self._store.claim_outbox, self._clock(), p.batch, p.lease_s)
+        held: dict[tuple[Channel, str], datetime] = {}
         for item in items:
-            await self._handle(item)
+            recipient = (item.channel, item.address)
+            if recipient in held:
+                # An earlier message to this recipient waits for a retry: this one waits with
+                # it (same due time, so the claim's id order keeps them in sequence), or a
+                # member would get the menu before the greeting it follows.
+                await asyncio.to_thread(self._store.release, item.id, held[recipient])
+                continue
+            retry_at = await self._handle(item)
+            if retry_at is not None:
+                held[recipient] = retry_at
         return len(items)
 
-    async def _handle(self, item: OutboxItem) -> None:
+    async def _handle(self, item: OutboxItem) -> datetime | None:
+        """Try one item; return when it is due again if it is to be retried."""
         paused = self._paused_until.get(item.channel)
         if paused is not None and paused > self._clock():
             # The provider asked us to wait: give the item back without counting an attempt.
             await asyncio.to_thread(self._store.release, item.id, paused)
-            return
+            return paused
         await self._pace(item.channel)
         try:
             await asyncio.wait_for(self._sender.send(item), timeout=self._policy.send_timeout_s)
         except DeliveryError as exc:
-            await self._failed(item, exc)
+            return await self._failed(item, exc)
         except Exception as exc:  # any sender bug or network error: retry later
-            await self._failed(item, exc)
-        else:
-            await self._mark_sent(item)
+            return await self._failed(item, exc)
+        await self._mark_sent(item)
+        return None
 
     async def _mark_sent(self, item: OutboxItem) -> None:
         # Sent but not recorded means sent again once the lease runs out: insist a little.
@@ -136,20 +149,20 @@ class OutboxWorker:
             now = self._clock()
         self._next_send[channel] = max(now, slot) + timedelta(seconds=interval)
 
-    async def _failed(self, item: OutboxItem, exc: BaseException) -> None:
+    async def _failed(self, item: OutboxItem, exc: BaseException) -> datetime | None:
         error = type(exc).__name__  # never str(exc): it could quote a number or a body
         attempts = item.attempts + 1
         now = self._clock()
         if isinstance(exc, DeliveryError) and exc.permanent:
             logger.warning("outbox item %d failed permanently (%s)", item.id, error)
             await asyncio.to_thread(self._store.mark_failed, item.id, error)
-            return
+            return None
         if attempts >= self._policy.max_attempts:
             logger.error(
                 "outbox item %d failed after %d attempts (%s); giving up", item.id, attempts, error
             )
             await asyncio.to_thread(self._store.mark_failed, item.id, error)
-            return
+            return None
         if isinstance(exc, DeliveryError) and exc.retry_after is not None:
             retry_at = now + timedelta(seconds=max(0.0, exc.retry_after))
             # Rate limits are per account/bot: hold the whole channel, not just this item.
@@ -164,6 +177,7 @@ class OutboxWorker:
             (retry_at - now).total_seconds(),
         )
         await asyncio.to_thread(self._store.mark_retry, item.id, retry_at, error)
+        return retry_at
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Poll and send until `stop` is set; survive database outages."""

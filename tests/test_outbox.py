@@ -64,9 +64,11 @@ class FakeSender:
         self.delivered.append((item.address, item.text, self.clock()))
 
 
-def _enqueue(store: Store, *texts: str, channel: Channel = Channel.SMS) -> list[int]:
+def _enqueue(
+    store: Store, *texts: str, channel: Channel = Channel.SMS, to: str = "+16175550199"
+) -> list[int]:
     with store.transaction() as tx:
-        return [tx.enqueue(channel, "+16175550199", t, START) for t in texts]
+        return [tx.enqueue(channel, to, t, START) for t in texts]
 
 
 def _worker(store: Store, sender: FakeSender, clock: FakeClock, **policy: object) -> OutboxWorker:
@@ -115,7 +117,8 @@ async def test_transient_failures_back_off_then_deliver(
 ) -> None:
     sender = FakeSender(clock)
     sender.fail_times["flaky"] = 3
-    _enqueue(store, "flaky", "fine")
+    _enqueue(store, "flaky")
+    _enqueue(store, "fine", to="+16175550198")  # another member's message is not held up
     worker = _worker(store, sender, clock, base_delay_s=10.0, jitter=0.25)
     await worker.run_once()
     assert [t for _, t, _ in sender.delivered] == ["fine"]
@@ -133,6 +136,20 @@ async def test_transient_failures_back_off_then_deliver(
     for gap, base in zip(retry_gaps, (10, 20, 40), strict=True):
         assert base * 0.75 <= gap <= base * 1.25 + 1
     assert Counter(t for _, t, _ in sender.delivered) == {"flaky": 1, "fine": 1}
+
+
+async def test_a_retry_keeps_one_recipients_messages_in_order(
+    store: MemoryStore, clock: FakeClock
+) -> None:
+    sender = FakeSender(clock)
+    sender.fail_times["greeting"] = 2
+    _enqueue(store, "greeting", "menu")
+    _enqueue(store, "other", to="+16175550198")
+    worker = _worker(store, sender, clock, base_delay_s=10.0)
+    await _drain(worker, clock)
+    assert [t for a, t, _ in sender.delivered if a == "+16175550199"] == ["greeting", "menu"]
+    assert sender.delivered[0][1] == "other"  # sent while the greeting waited
+    assert sender.calls == 5  # the menu was not tried while the greeting waited
 
 
 async def test_rate_limit_honours_retry_after_and_pauses_the_channel(

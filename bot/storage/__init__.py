@@ -37,7 +37,13 @@ from bot.storage.base import (
 from bot.storage.crypto import Keyring, load_secrets
 from bot.storage.memory import MemoryDatabase, MemoryStore
 from bot.storage.migrate import current_revision, head_revision, upgrade
-from bot.storage.sql import SqlStore, as_unavailable, create_sql_engine, is_unavailable
+from bot.storage.sql import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    SqlStore,
+    as_unavailable,
+    create_sql_engine,
+    is_unavailable,
+)
 
 __all__ = [
     "Case",
@@ -66,17 +72,25 @@ logger = logging.getLogger(__name__)
 PURGE_INTERVAL_S = 6 * 3600
 
 
-def open_store(config: Config, *, search_path: str | None = None) -> SqlStore:
+def open_store(
+    config: Config,
+    *,
+    search_path: str | None = None,
+    busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+) -> SqlStore:
     """The configured SQL store, ready to use.
 
     SQLite is migrated here; PostgreSQL must already be at the latest revision (raise
     StorageUnavailable naming `hotline db upgrade` otherwise). `search_path` selects a
-    PostgreSQL schema (tests, or several bots on one server).
+    PostgreSQL schema (tests, or several bots on one server); `busy_timeout_ms` how long a
+    SQLite writer waits for the lock.
     """
     keyring = Keyring(load_secrets(config))
     if config.is_sqlite:
         _create_private_sqlite_file(config.database_url)
-    engine = create_sql_engine(config.database_url, search_path=search_path)
+    engine = create_sql_engine(
+        config.database_url, search_path=search_path, busy_timeout_ms=busy_timeout_ms
+    )
     store = SqlStore(engine, keyring)
     try:
         if config.is_sqlite:

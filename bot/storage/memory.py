@@ -117,15 +117,25 @@ class MemoryStore:
 
     def claim_outbox(self, now: datetime, limit: int = 20, lease_s: float = 60) -> list[OutboxItem]:
         with self._locked() as t:
+            # one recipient's messages go in order: not while an earlier one is being sent
+            # by someone else or waits for its retry
+            first_waiting: dict[tuple[object, object], int] = {}
+            for item_id, row in sorted(t.outbox.items()):
+                key = (row.channel, row.address)
+                if key not in first_waiting and _unsent_not_due(row, now):
+                    first_waiting[key] = item_id
             due = sorted(
                 (row.due_at, item_id)
                 for item_id, row in t.outbox.items()
-                if (row.status == "pending" and row.due_at <= now)
-                or (
-                    row.status == "leased"
-                    and row.lease_until is not None
-                    and row.lease_until <= now
+                if (
+                    (row.status == "pending" and row.due_at <= now)
+                    or (
+                        row.status == "leased"
+                        and row.lease_until is not None
+                        and row.lease_until <= now
+                    )
                 )
+                and first_waiting.get((row.channel, row.address), item_id + 1) > item_id
             )[:limit]
             token = secrets.token_hex(16)
             items = []
@@ -430,3 +440,9 @@ class MemoryTransaction:
 
     def record_unmatched(self, redacted_text: str, lang: Lang, now: datetime) -> None:
         self._t.unmatched.append(UnmatchedSample(redacted_text, lang, now))
+
+
+def _unsent_not_due(row: Any, now: datetime) -> bool:
+    if row.status == "pending":
+        return bool(row.due_at > now)
+    return row.status == "leased" and row.lease_until is not None and row.lease_until > now

@@ -3,7 +3,9 @@
 Locking: on SQLite every transaction starts with BEGIN IMMEDIATE, so writers queue on
 the database lock (busy_timeout) instead of failing half-way; on PostgreSQL rows are
 locked with SELECT ... FOR UPDATE (contacts, cases) and the outbox is leased with
-FOR UPDATE SKIP LOCKED. Inbound keys and new contacts rely on unique constraints with
+FOR UPDATE SKIP LOCKED, one claim at a time (a transaction-level advisory lock), so a
+claim never takes a recipient's next message while another worker sends the one before.
+Inbound keys and new contacts rely on unique constraints with
 INSERT ... ON CONFLICT DO NOTHING on both.
 """
 
@@ -15,6 +17,7 @@ import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -69,18 +72,25 @@ from bot.storage.schema import (
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+OUTBOX_CLAIM_LOCK = 0x686F746C696E65  # pg_advisory_xact_lock key: "hotline"
 
 
-def create_sql_engine(url: str, *, search_path: str | None = None) -> Engine:
+def create_sql_engine(
+    url: str, *, search_path: str | None = None, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+) -> Engine:
     """An engine with the pragmas/pool settings this backend relies on.
 
-    `search_path` puts every table in one PostgreSQL schema (the tests use one per run).
+    `search_path` puts every table in one PostgreSQL schema (the tests use one per run);
+    `busy_timeout_ms` is how long a SQLite writer waits for the lock before the request is
+    refused as "database unavailable" (the fault tests shorten it).
     Statement parameters are hidden from SQLAlchemy's logs and exception messages: they
     are hashes and ciphertexts, but even those stay out of logs.
     """
     if url.startswith("sqlite"):
         engine = create_engine(url, hide_parameters=True)
-        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(
+            engine, "connect", partial(_sqlite_on_connect, busy_timeout_ms=busy_timeout_ms)
+        )
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     connect_args: dict[str, Any] = {"connect_timeout": 10}
@@ -89,12 +99,14 @@ def create_sql_engine(url: str, *, search_path: str | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args)
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+def _sqlite_on_connect(
+    dbapi_connection: Any, _record: ConnectionPoolEntry, *, busy_timeout_ms: int
+) -> None:
     # Take transaction control away from the sqlite3 module, so BEGIN IMMEDIATE below
     # is what opens every transaction.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA foreign_keys = ON")
     # Overwrite deleted rows (erased contacts, purged transcripts) instead of leaving them
@@ -156,14 +168,36 @@ class SqlStore:
 
     def claim_outbox(self, now: datetime, limit: int = 20, lease_s: float = 60) -> list[OutboxItem]:
         token = secrets.token_hex(16)
+        cand, earlier = outbox.alias("cand"), outbox.alias("earlier")
         due = or_(
-            and_(outbox.c.status == "pending", outbox.c.due_at <= now),
-            and_(outbox.c.status == "leased", outbox.c.lease_until <= now),
+            and_(cand.c.status == "pending", cand.c.due_at <= now),
+            and_(cand.c.status == "leased", cand.c.lease_until <= now),
         )
-        ids = select(outbox.c.id).where(due).order_by(outbox.c.due_at, outbox.c.id).limit(limit)
+        # One recipient's messages go in order: not while an earlier one is being sent by
+        # someone else or waits for its retry.
+        waits = (
+            select(earlier.c.id)
+            .where(
+                earlier.c.channel == cand.c.channel,
+                earlier.c.addr_hash == cand.c.addr_hash,
+                earlier.c.id < cand.c.id,
+                or_(
+                    and_(earlier.c.status == "pending", earlier.c.due_at > now),
+                    and_(earlier.c.status == "leased", earlier.c.lease_until > now),
+                ),
+            )
+            .correlate(cand)
+            .exists()
+        )
+        ids = select(cand.c.id).where(due, ~waits).order_by(cand.c.due_at, cand.c.id).limit(limit)
         if self._pg:
             ids = ids.with_for_update(skip_locked=True)
         with self._begin() as conn:
+            if self._pg:
+                # Claims take turns (each is one short UPDATE), so a claim sees the leases
+                # of the one before it and never takes a member's second message while
+                # another worker sends the first.
+                conn.execute(select(func.pg_advisory_xact_lock(OUTBOX_CLAIM_LOCK)))
             conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(ids.scalar_subquery()))

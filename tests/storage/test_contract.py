@@ -330,11 +330,27 @@ def test_outbox_release_counts_no_attempt(store: Store) -> None:
 def test_outbox_claim_limit_and_order(store: Store) -> None:
     with store.transaction() as tx:
         ids = [
-            tx.enqueue(Channel.SMS, PHONE, f"m{i}", NOW + timedelta(seconds=i)) for i in range(5)
+            tx.enqueue(Channel.SMS, f"+1617555020{i}", f"m{i}", NOW + timedelta(seconds=i))
+            for i in range(5)
         ]
     got = store.claim_outbox(NOW + timedelta(minutes=1), limit=3)
     assert [i.id for i in got] == ids[:3]
     assert [i.id for i in store.claim_outbox(NOW + timedelta(minutes=1), limit=3)] == ids[3:]
+
+
+def test_outbox_keeps_one_recipients_messages_in_order(store: Store) -> None:
+    """A recipient's later message is not claimed while an earlier one is being sent by
+    another worker or waits for its retry; other recipients are not held up."""
+    with store.transaction() as tx:
+        first, second = (tx.enqueue(Channel.SMS, PHONE, t, NOW) for t in ("m0", "m1"))
+        other = tx.enqueue(Channel.SMS, "+16175550299", "x", NOW)
+    later = NOW + timedelta(seconds=1)
+    assert [i.id for i in store.claim_outbox(later, limit=1)] == [first]
+    assert [i.id for i in store.claim_outbox(later)] == [other]  # m1 waits for m0
+    store.mark_retry(first, later + timedelta(seconds=30), "DeliveryError")
+    assert store.claim_outbox(later) == []  # m0 waits for its retry; m1 behind it
+    due = later + timedelta(seconds=31)
+    assert [i.id for i in store.claim_outbox(due)] == [first, second]
 
 
 # -- retention --------------------------------------------------------------------------
