@@ -202,7 +202,9 @@ SELF_HARM = (
     r"bridge|puente|gun|pistola)|gave away (?:my|all my) (?:stuff|things)|regale (?:mis|todas "
     r"mis) cosas|won ?t need (?:it|them|anything) where|wont need it|where im going|"
     r"disappear (?:for good|forever)|desaparecer para siempre|estoy (?:parad[oa] )?en el puente|"
-    r"on the bridge|en las vias|on the tracks"
+    r"on the bridge|en las vias|on the tracks|(?:it|nothing) (?:won ?t|wont|will not) matter|"
+    r"ya no (?:va a )?importa(?:r)? nada|thanks? (?:you )?for everything|"
+    r"gracias por todo (?:y )?adios|goodbye (?:everyone|all|forever)|adios a todos"
 )
 HYPOTHETICAL = (
     r"what if|what happens if|what should i do if|what do i do if|what would|q hago si|"
@@ -363,7 +365,9 @@ _IDIOMS = re.compile(
     r"(?:morir|muero|muriendo|mori) de (?:la )?(?:verguenza|risa|hambre|ganas|sueno|calor|frio|"
     r"miedo|nervios)|(?:me|nos) mata (?:la|el|los|las) \w+|(?:ese|esa|el|la) \w+ (?:\w+ )?me mato|"
     r"(?:is|are|was) killing me|(?:gonna|going to) kill (?:me|us) if (?:im|i am|we re|were) late|"
-    r"lol|lmao|jaja\w*|jeje\w*|jk|just kidding|es broma|era broma|"
+    r"lol|lmao|jaja\w*|jeje\w*|jk|just kidding|es broma|era broma|en serio|"
+    r"(?:me|te|nos) va a matar si (?:llego|llegas|llegamos) tarde|"
+    r"i (?:could|wanna|want to|m gonna|am going to) kill (?:my|him|her|them)|"
     r"(?:never|nunca) (?:been|ha sido|he sido|me han) (?:\w+ )?"
     r"(?:arrested|arrestad[oa]|detenid[oa]))\b"
 )
@@ -392,6 +396,11 @@ ICE_STOP = (
     r"(?:stopped|pararon|paro|detuvieron|agarraron|pulled over) (?:me|us|my|mi|a mi)"
     r"(?: \w+){0,4} (?:" + ICE_AGENT + r")|me (?:pararon|paro|detuvieron|tienen parad[oa])"
     r"(?: \w+){0,4} (?:" + ICE_AGENT + r")"
+)
+_POLICE_STOP_NOW = _rx(
+    r"pulling (?:me )?over|(?:lights|luces) (?:on|prendidas)|behind me with (?:the )?lights|"
+    r"me (?:esta|estan) parando|me esta siguiendo (?:la|una) patrulla|"
+    r"(?:cop|police|patrulla|policia)(?: \w+){0,3} (?:behind me|detras de mi|atras de mi)"
 )
 _ICE_STOP = re.compile(r"\b(?:" + ICE_STOP + r")\b")
 KILL = (
@@ -503,6 +512,8 @@ def _triage(t: str) -> Triage:
     if not calm:
         if _ICE_STOP.search(t) and (happening or progressive):
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "stopped-by-ice")
+        if _POLICE_STOP_NOW.search(t) and now:
+            return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "stopped-by-police-now")
         agent = _AGENT.search(t)
         action = bool(_ACTION.search(t))
         place = bool(_PLACE.search(t))
@@ -543,7 +554,7 @@ def _triage(t: str) -> Triage:
 
 def _in_condition(t: str, start: int) -> bool:
     """'if he hits me again' / 'si me vuelve a pegar': the act is inside a hypothetical."""
-    before = t[max(0, start - 30) : start].split()[-5:]
+    before = t[max(0, start - 45) : start].split()[-7:]
     return any(w in {"if", "si", "cuando", "when", "whenever", "caso"} for w in before)
 
 
