@@ -18,6 +18,8 @@ from bot.config import Config
 from bot.faq import Faq
 from bot.i18n import Messages
 from bot.storage import upgrade_database
+from tests.fakes import serve
+from tests.handoff.fakes import FakeForum, FakeSms
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_KEY = "key-A-0123456789-0123456789-0123456789"
@@ -102,3 +104,20 @@ def pg_schema() -> Iterator[tuple[str, str]]:
         with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+# --- fake provider APIs with forum topics (handoff and fault suites) ---------------------
+
+
+@pytest.fixture(scope="session")
+def _forum_server() -> Iterator[tuple[FakeForum, str]]:
+    fake = FakeForum()
+    with serve(fake.app) as url:
+        yield fake, url
+
+
+@pytest.fixture(scope="session")
+def _sms_server() -> Iterator[tuple[FakeSms, str]]:
+    fake = FakeSms()
+    with serve(fake.app) as url:
+        yield fake, url

@@ -3,41 +3,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
-from bot.config import Config
-from bot.web import create_app
-from tests.channels.conftest import (
+from tests.channels.conftest import (  # noqa: F401  (fixtures shared with these suites)
     FROM_NUMBER,
     KEY,
     PUBLIC_URL,
     VOLUNTEER_CHAT_ID,
     WEBHOOK_SECRET,
-    AppFactory,
-    Running,
+    app_client,
 )
-from tests.fakes import TOKEN, TWILIO_SID, TWILIO_TOKEN, serve
+from tests.fakes import TOKEN, TWILIO_SID, TWILIO_TOKEN
 from tests.handoff.fakes import FakeForum, FakeSms
-
-
-@pytest.fixture(scope="session")
-def _forum_server() -> Iterator[tuple[FakeForum, str]]:
-    fake = FakeForum()
-    with serve(fake.app) as url:
-        yield fake, url
-
-
-@pytest.fixture(scope="session")
-def _sms_server() -> Iterator[tuple[FakeSms, str]]:
-    fake = FakeSms()
-    with serve(fake.app) as url:
-        yield fake, url
 
 
 @pytest.fixture
@@ -72,22 +51,3 @@ def env(
         "TELEGRAM_API_URL": _forum_server[1],
         "VOLUNTEER_CHAT_ID": str(VOLUNTEER_CHAT_ID),
     }
-
-
-@pytest.fixture
-def app_client(env: dict[str, str], forum: FakeForum, twilio: FakeSms) -> AppFactory:
-    """`async with app_client(env_overrides, **options) as app:` the real app and lifespan."""
-
-    @asynccontextmanager
-    async def make(
-        env_overrides: dict[str, str] | None = None, **options: Any
-    ) -> AsyncIterator[Running]:
-        mapping = {k: v for k, v in {**env, **(env_overrides or {})}.items() if v}
-        options.setdefault("watch", False)
-        app = create_app(Config.from_env(mapping), **options)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-                yield Running(http, app.state.server)
-
-    return make

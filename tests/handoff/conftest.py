@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -14,24 +14,10 @@ from bot.i18n import Messages
 from bot.router import Router
 from bot.storage import MemoryStore
 from bot.storage.base import Store
-from tests.fakes import TOKEN, serve
+from tests.fakes import TOKEN
 
 from .fakes import FakeForum, FakeSms
 from .support import OPEN_HOURS, Clock, Harness, make_config
-
-
-@pytest.fixture(scope="session")
-def _forum_server() -> Iterator[tuple[FakeForum, str]]:
-    fake = FakeForum()
-    with serve(fake.app) as url:
-        yield fake, url
-
-
-@pytest.fixture(scope="session")
-def _sms_server() -> Iterator[tuple[FakeSms, str]]:
-    fake = FakeSms()
-    with serve(fake.app) as url:
-        yield fake, url
 
 
 @pytest.fixture
