@@ -328,64 +328,58 @@ def _render_chunk(text: str, values: dict[str, str | int], lang: Lang) -> tuple[
     return str(result), problems
 
 
+def _load_special(
+    faq_dir: Path, name: str, schema: str, digest: Any, problems: list[Problem]
+) -> Document | None:
+    """One of the FAQ's own files (settings, lexicon...): parsed and schema-checked, or None
+    when it is absent, unreadable or not a mapping. Its bytes go into the content version."""
+    path = faq_dir / name
+    if not path.exists():
+        return None
+    digest.update(path.read_bytes())
+    doc, found = load(path, _display(path))
+    problems += found
+    if doc is None:
+        return None
+    problems += _schema_problems(doc, _schema_for(faq_dir, schema))
+    return doc if isinstance(doc.data, dict) else None
+
+
 def load_faq(faq_dir: Path, today: date | None = None) -> tuple[Faq | None, list[Problem]]:
     """Load and check the FAQ directory, reporting every problem at once."""
     today = today or date.today()
     problems: list[Problem] = []
     digest = hashlib.sha256()
 
-    settings_path = faq_dir / SETTINGS_FILE
     values: Values = {lang: {} for lang in LANGS}
     hours = Hours(ZoneInfo("UTC"), {}, frozenset())
-    if not settings_path.exists():
-        problems.append(Problem(_display(settings_path), 1, "settings file is missing"))
-    else:
-        digest.update(settings_path.read_bytes())
-        sdoc, sp = load(settings_path, _display(settings_path))
-        problems += sp
-        if sdoc is not None:
-            sprobs = _schema_problems(sdoc, _schema_for(faq_dir, "settings.schema.json"))
-            problems += sprobs
-            if isinstance(sdoc.data, dict):
-                values = _values(sdoc)
-                hours = _hours(sdoc, problems)
+    if not (faq_dir / SETTINGS_FILE).exists():
+        problems.append(Problem(_display(faq_dir / SETTINGS_FILE), 1, "settings file is missing"))
+    sdoc = _load_special(faq_dir, SETTINGS_FILE, "settings.schema.json", digest, problems)
+    if sdoc is not None:
+        values = _values(sdoc)
+        hours = _hours(sdoc, problems)
 
     lexicon = Lexicon()
-    lex_path = faq_dir / LEXICON_FILE
-    if lex_path.exists():
-        digest.update(lex_path.read_bytes())
-        ldoc, lp = load(lex_path, _display(lex_path))
-        problems += lp
-        if ldoc is not None:
-            problems += _schema_problems(ldoc, _schema_for(faq_dir, "lexicon.schema.json"))
-            if not any(p.file == ldoc.file and p.severity == "error" for p in problems):
-                lexicon = _lexicon(ldoc, problems)
+    ldoc = _load_special(faq_dir, LEXICON_FILE, "lexicon.schema.json", digest, problems)
+    if ldoc is not None and not any(
+        p.file == ldoc.file and p.severity == "error" for p in problems
+    ):
+        lexicon = _lexicon(ldoc, problems)
 
     not_answered: dict[Lang, tuple[str, ...]] = {}
-    na_path = faq_dir / NOT_ANSWERED_FILE
-    if na_path.exists():
-        digest.update(na_path.read_bytes())
-        ndoc, np_ = load(na_path, _display(na_path))
-        problems += np_
-        if ndoc is not None:
-            problems += _schema_problems(ndoc, _schema_for(faq_dir, "not-answered.schema.json"))
-            if isinstance(ndoc.data, dict):
-                not_answered = {
-                    lang: tuple(str(q) for q in ndoc.data.get(lang.value) or []) for lang in LANGS
-                }
+    ndoc = _load_special(faq_dir, NOT_ANSWERED_FILE, "not-answered.schema.json", digest, problems)
+    if ndoc is not None:
+        not_answered = {
+            lang: tuple(str(q) for q in ndoc.data.get(lang.value) or []) for lang in LANGS
+        }
 
     urgent_examples: tuple[str, ...] = ()
     calm_examples: tuple[str, ...] = ()
-    u_path = faq_dir / URGENCY_FILE
-    if u_path.exists():
-        digest.update(u_path.read_bytes())
-        udoc, up = load(u_path, _display(u_path))
-        problems += up
-        if udoc is not None:
-            problems += _schema_problems(udoc, _schema_for(faq_dir, "urgency.schema.json"))
-            if isinstance(udoc.data, dict):
-                urgent_examples = tuple(str(x) for x in udoc.data.get("urgent") or [])
-                calm_examples = tuple(str(x) for x in udoc.data.get("calm") or [])
+    udoc = _load_special(faq_dir, URGENCY_FILE, "urgency.schema.json", digest, problems)
+    if udoc is not None:
+        urgent_examples = tuple(str(x) for x in udoc.data.get("urgent") or [])
+        calm_examples = tuple(str(x) for x in udoc.data.get("calm") or [])
 
     entries: dict[str, Entry] = {}
     where: dict[str, tuple[str, int]] = {}
