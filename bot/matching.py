@@ -20,8 +20,10 @@ import snowballstemmer
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from bot.chargrams import CharIndex
 from bot.faq import Faq
 from bot.models import Lang
+from bot.sparse import SparseIndex
 from bot.text import fold
 
 MAX_PHRASE_WORDS = 5
@@ -68,6 +70,20 @@ class Analysis:
 
     features: dict[str, float] = field(default_factory=dict)  # feature -> match quality
     unknown: list[str] = field(default_factory=list)
+    folded: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What ranking one message found, before it is weighed (see `Matcher.combine`)."""
+
+    best_q: dict[str, float]  # entry -> similarity of its closest example question
+    centroid: dict[str, float]  # entry -> similarity to the entry as a whole
+    posterior: dict[str, float]  # entry -> Naive Bayes posterior
+    chars: dict[str, float]  # entry -> character n-gram similarity of its closest example
+    coverage: float
+    features: tuple[str, ...]
+    unknown: tuple[str, ...]
 
 
 class Matcher:
@@ -80,6 +96,7 @@ class Matcher:
     fuzzy_quality = (1.0, 0.7, 0.45)  # by edit distance 0, 1, 2
     bayes_alpha = 0.3  # Laplace smoothing of the Naive Bayes part
     bayes_weight = 0.5  # how much its posterior adds to the similarity score
+    char_weight = 0.0  # how much character n-gram similarity adds
     # Decision thresholds (the router applies them); scores are similarity (0..1) plus
     # bayes_weight x posterior. Grid-searched on the dev, test and holdout sets together.
     answer_threshold = 0.7  # below: offer the top two as a choice
@@ -113,12 +130,14 @@ class Matcher:
                             self.concept_stems.setdefault(s, "@" + concept)
         self.vocab: dict[str, frozenset[str]] = {}  # surface word -> features it stands for
         questions: list[tuple[str, dict[str, float]]] = []
+        question_texts: list[tuple[str, str]] = []  # (folded text, entry id)
         answers: list[tuple[str, dict[str, float]]] = []
         for entry in faq.entries.values():
             for lang in Lang:
                 text = entry.text[lang]
                 for q in (*text.questions, text.title):
                     questions.append((entry.id, self._doc(q, lang)))
+                    question_texts.append((fold(q), entry.id))
                 answers.append(
                     (entry.id, self._doc(text.sms + "\n" + text.full, lang, register=False))
                 )
@@ -126,6 +145,7 @@ class Matcher:
         for lang, qs in faq.not_answered.items():
             for q in qs:
                 questions.append((NOT_ANSWERED, self._doc(q, lang)))
+                question_texts.append((fold(q), NOT_ANSWERED))
         # inverse entry frequency over the real entries and the not-answered pseudo-entry
         df: dict[str, set[str]] = defaultdict(set)
         for entry_id, feats in questions:
@@ -135,15 +155,14 @@ class Matcher:
         self.idf = {f: math.log(1 + n / len(ids)) for f, ids in df.items()}
         self.max_idf = math.log(1 + max(1, n))
         # question vectors (L2-normalised) in an inverted index; entry centroids likewise
-        self.doc_entry: list[str] = []
-        self.index: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        vectors: list[tuple[str, dict[str, float]]] = []
         centroid: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        for i, (entry_id, feats) in enumerate(questions):
+        for entry_id, feats in questions:
             vec = _unit({f: w * self.idf[f] for f, w in feats.items()})
-            self.doc_entry.append(entry_id)
+            vectors.append((entry_id, vec))
             for f, v in vec.items():
-                self.index[f].append((i, v))
                 centroid[entry_id][f] += v
+        self.index = SparseIndex(vectors)
         for entry_id, feats in answers:
             vec = _unit({f: w * self.idf[f] for f, w in feats.items() if f in self.idf})
             for f, v in vec.items():
@@ -162,6 +181,7 @@ class Matcher:
             by_letter[w[0]].append(w)
         self._fuzzy_by_letter = dict(by_letter)
         self._train_bayes(questions)
+        self.chars = CharIndex(*_unzip(question_texts))
         self._lookup_cache: dict[str, tuple[frozenset[str], float]] = {}
 
     def _train_bayes(self, docs: list[tuple[str, dict[str, float]]]) -> None:
@@ -234,8 +254,8 @@ class Matcher:
         return out
 
     def analyse(self, text: str) -> Analysis:
-        a = Analysis()
-        for kind, token in self._tokens(fold(text).split()):
+        a = Analysis(folded=fold(text))
+        for kind, token in self._tokens(a.folded.split()):
             if kind == "concept":
                 a.features[token] = 1.0
                 continue
@@ -286,70 +306,86 @@ class Matcher:
     # --- ranking --------------------------------------------------------------------------
 
     def rank(self, text: str, k: int = 3) -> Match:
-        return self.rank_analysis(self.analyse(text), k)
+        return self.combine(self.evidence(self.analyse(text)), k)
 
-    def rank_analysis(self, a: Analysis, k: int = 3) -> Match:
+    def evidence(self, a: Analysis) -> Evidence:
+        """Every entry's similarity to the message, by each measure."""
         qvec = {f: q * self.idf[f] for f, q in a.features.items() if f in self.idf}
         known = sum(self.idf.get(f, 0.0) * q for f, q in a.features.items())
         possible = sum(self.idf.get(f, self.max_idf) for f in a.features)
         unknown_mass = len(a.unknown) * self.max_idf * self.unknown_weight
         total = possible + unknown_mass
-        coverage = known / total if total else 0.0
+        coverage = round(known / total, 3) if total else 0.0
         norm = math.sqrt(sum(v * v for v in qvec.values()))
-        if not norm:
-            return Match((), 0.0, round(coverage, 3), 0.0, tuple(a.features), tuple(a.unknown))
-        best_q: dict[str, float] = defaultdict(float)
-        doc_scores: dict[int, float] = defaultdict(float)
-        for f, v in qvec.items():
-            for i, w in self.index.get(f, ()):
-                doc_scores[i] += v * w
-        for i, s in doc_scores.items():
-            entry_id = self.doc_entry[i]
-            if s > best_q[entry_id]:
-                best_q[entry_id] = s
+        best_q: dict[str, float] = {}
         cent: dict[str, float] = defaultdict(float)
-        for f, v in qvec.items():
-            for entry_id, w in self.centroid_index.get(f, ()):
-                cent[entry_id] += v * w
-        qw = self.question_weight
-        post = self.bayes(a.features)
-        lam = self.bayes_weight
+        if norm:
+            best_q = self.index.best(qvec)
+            for f, v in qvec.items():
+                for entry_id, w in self.centroid_index.get(f, ()):
+                    cent[entry_id] += v * w
+        return Evidence(
+            best_q={e: v / norm for e, v in best_q.items()},
+            centroid={e: v / norm for e, v in cent.items()},
+            posterior=self.bayes(a.features),
+            chars=self.chars.best(a.folded),
+            coverage=coverage,
+            features=tuple(a.features),
+            unknown=tuple(a.unknown),
+        )
+
+    def combine(self, ev: Evidence, k: int = 3) -> Match:
+        """Weigh the evidence into ranked candidates and a confidence."""
+        if not ev.best_q and not ev.centroid and not ev.chars:
+            return Match((), 0.0, ev.coverage, 0.0, ev.features, ev.unknown)
+        qw, lam, cw = self.question_weight, self.bayes_weight, self.char_weight
+        post = ev.posterior
         scored = sorted(
             (
                 (
-                    (qw * best_q.get(e, 0.0) + (1 - qw) * cent.get(e, 0.0)) / norm
-                    + lam * post.get(e, 0.0),
+                    qw * ev.best_q.get(e, 0.0)
+                    + (1 - qw) * ev.centroid.get(e, 0.0)
+                    + lam * post.get(e, 0.0)
+                    + cw * ev.chars.get(e, 0.0),
                     e,
                 )
-                for e in best_q.keys() | cent.keys()
+                for e in ev.best_q.keys() | ev.centroid.keys() | ev.chars.keys()
+                if e != NOT_ANSWERED
             ),
             reverse=True,
         )
         # The not-answered examples are many unrelated questions: their centroid means
         # nothing, so they compete through their best single example.
-        not_answered = best_q.get(NOT_ANSWERED, 0.0) / norm + lam * post.get(NOT_ANSWERED, 0.0)
-        real = [(s, e) for s, e in scored if e != NOT_ANSWERED][:k]
-        matched = set(qvec)
+        not_answered = (
+            ev.best_q.get(NOT_ANSWERED, 0.0)
+            + lam * post.get(NOT_ANSWERED, 0.0)
+            + cw * ev.chars.get(NOT_ANSWERED, 0.0)
+        )
+        matched = set(ev.features)
         cands = tuple(
             Candidate(
                 e,
                 round(s, 4),
-                tuple(sorted(matched & self.entry_features[e])),
-                round(best_q.get(e, 0.0) / norm, 4),
+                tuple(sorted(matched & self.entry_features.get(e, frozenset()))),
+                round(ev.best_q.get(e, 0.0), 4),
             )
-            for s, e in real
+            for s, e in scored[:k]
         )
         top = cands[0].score if cands else 0.0
         second = cands[1].score if len(cands) > 1 else 0.0
-        confidence = calibrate(top, top - second, coverage, not_answered)
+        confidence = calibrate(top, top - second, ev.coverage, not_answered)
         return Match(
             cands,
             confidence,
-            round(coverage, 3),
+            ev.coverage,
             round(not_answered, 4),
-            tuple(a.features),
-            tuple(a.unknown),
+            ev.features,
+            ev.unknown,
         )
+
+
+def _unzip(pairs: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    return [a for a, _ in pairs], [b for _, b in pairs]
 
 
 def _unit(vec: dict[str, float]) -> dict[str, float]:

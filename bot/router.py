@@ -213,11 +213,21 @@ SAFETY_ENTRIES = {
 SAFETY_ENTRY = {reason: entries[0] for reason, entries in SAFETY_ENTRIES.items()}
 
 
-def safety_entry(reason: Reason, match: Match, rule: str = "") -> str | None:
-    """The entry to answer an urgent message with."""
+SAFETY_ANY = frozenset(e for entries in SAFETY_ENTRIES.values() for e in entries)
+
+
+def safety_entry(
+    reason: Reason, match: Match, rule: str = "", confident: bool = False
+) -> str | None:
+    """The entry to answer an urgent message with: the one the message asks about when the
+    matcher is sure of it and it is a safety entry (an ICE hold, a warrant at the door, a
+    victim asking about calling the police), else the best fitting one for the reason."""
     fitting = SAFETY_ENTRIES.get(reason)
     if not fitting:
         return None
+    top = match.top
+    if confident and top is not None and top.entry_id in SAFETY_ANY:
+        return top.entry_id
     for cand in match.candidates[:2]:
         if cand.entry_id in fitting and cand.score >= 0.2:
             return cand.entry_id
@@ -325,7 +335,8 @@ class Router:
         g = self.detect_language(text)
         entry = match.top.entry_id if match.top and decision != Decision.UNKNOWN else None
         if tri.urgency is Urgency.URGENT and tri.reason is not None:
-            entry = safety_entry(tri.reason, match, tri.rule)  # what the member is sent
+            # what the member is sent
+            entry = safety_entry(tri.reason, match, tri.rule, decision == Decision.ANSWER)
         return Classification(
             text=text,
             entry=entry,
@@ -661,7 +672,9 @@ class _Turn:
 
     def urgent(self, reason: Reason, rule: str) -> None:
         lines = [self.say(SAFETY_LINE[reason])]
-        entry_id = safety_entry(reason, self.r.matcher.rank(self.msg.text), rule)
+        match = self.r.matcher.rank(self.msg.text)
+        confident = decide(match, self.r.matcher) == Decision.ANSWER
+        entry_id = safety_entry(reason, match, rule, confident)
         if entry_id in self.faq.entries:
             entry = self.faq.entries[entry_id]
             lines.append(entry.text[self.lang].sms if self.sms else entry.text[self.lang].full)

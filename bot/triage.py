@@ -67,7 +67,8 @@ NOW = (
     r"at this moment|"
     r"as we speak|currently|asap|ya mismo|siguen|sigue ahi|still (?:here|there|outside|at)|"
     r"todavia (?:estan|esta|siguen)|mientras (?:te )?escribo|while i (?:text|write|type)|"
-    r"help+|auxilio|socorro|sos|hurry|apurate|rapido|urgente|urgent"
+    r"(?<!can )(?<!to )(?<!we )(?<!you )(?<!i )(?<!they )(?<!could )(?<!would )(?<!will )"
+    r"(?<!how )(?<!that )(?<!it )help+|auxilio|socorro|sos|hurry|apurate|rapido|urgente|urgent"
 )
 NOW_WEAK = r"now|ahora|ya"  # "now I have a charge": counts only when nothing is long past
 RECENT = (
@@ -80,7 +81,7 @@ RECENT = (
 )
 PLACE = (
     r"doors?|porch|backyard|back yard|front yard|yard|windows?|house|home|apartment|apt|"
-    r"unit|building|hallway|stairs|downstairs|upstairs|driveway|parking(?: lot)?|parqueo|"
+    r"unit|building|hallway|pasillo|stairs|downstairs|upstairs|driveway|parking(?: lot)?|parqueo|"
     r"estacionamiento|across the street|enfrente|frente|outside|out front|afuera|job|work|"
     r"workplace|factory|warehouse|plant|restaurant|restaurante|kitchen|cocina|store|tienda|"
     r"shop|site|obra|school|escuela|pickup|court|corte|courthouse|shelter|albergue|car|"
@@ -171,11 +172,15 @@ VIOLENCE_ACT = (
     r"drunk|borracho|bolo|pedo|tomado|drogado|high|threat\w*|amenaz\w*|hurt\w*|lastim\w*|"
     r"me va a ir peor|youll regret|vas a ver|abus\w* me|me esta abusando"
 )
+# fear for one's safety; fear of calling the police or of deportation is a question, not this
 FEAR = (
-    r"scared|afraid|terrified|miedo|asustad[oa]|tengo miedo|im scared|help me|ayudame|"
-    r"ayudenme|auxilio|socorro|please help|what do i do|q hago|que hago"
+    r"(?:scared|afraid|terrified|miedo|asustad[oa])(?! (?:\w+ ){0,4}(?:call\w*|llamar|report\w*|"
+    r"denunci\w*|deport\w*|police|policia|immigration|inmigracion|ice|migra|papers|papeles|"
+    r"status|to lose|perder))|help me|ayudame|ayudenme|auxilio|socorro|please help"
 )
 SELF_HARM = (
+    r"(?:not|no|won ?t|wont) (?:gonna |going to )?be (?:around|here|alive) to see|"
+    r"(?:id|i d|i would) rather (?:be )?(?:die|dead)|prefiero (?:morir|morirme|estar muert[oa])|"
     r"suicid\w*|kill myself|killing myself|kms|kys|end(?:ing)? (?:my|it) (?:life|all)|ending it|"
     r"end it|take my (?:own )?life|want to die|wanna die|wish i (?:was|were) dead|"
     r"better off dead|(?:dont|don t|do not) want to (?:live|be alive|wake up|be here)|"
@@ -200,7 +205,7 @@ SELF_HARM = (
     r"(?:more money|better) without me|sin mi estarian mejor|todo se acabe|que se acabe todo|"
     r"(?:thinking about|pensando en) (?:the |la |una )?(?:rope|soga|cuerda|pills|pastillas|"
     r"bridge|puente|gun|pistola)|gave away (?:my|all my) (?:stuff|things)|regale (?:mis|todas "
-    r"mis) cosas|won ?t need (?:it|them|anything) where|wont need it|where im going|"
+    r"mis) cosas|won ?t need (?:it|them|anything) where|wont need it|(?:need|take|bring) (?:\w+ ){0,2}where im going|"
     r"disappear (?:for good|forever)|desaparecer para siempre|estoy (?:parad[oa] )?en el puente|"
     r"on the bridge|en las vias|on the tracks|(?:it|nothing) (?:won ?t|wont|will not) matter|"
     r"ya no (?:va a )?importa(?:r)? nada|thanks? (?:you )?for everything|"
@@ -212,13 +217,16 @@ HYPOTHETICAL = (
     r"en caso|if (?:ice|they|the police|cops|immigration|my|he|she|i|someone|somebody)|"
     r"si (?:la migra|ice|llega|llegan|viene|vienen|me|mi|la policia|el|ella|alguien|tocan)|"
     r"if ever|ever|someday|should people|can they|can ice|can police|pueden|puede la|"
+    r"suponiendo|supongamos|digamos que|hypothetical\w*|hipoteticamente|scenario|"
+    r"let ?s say|say (?:ice|the police|immigration) (?:came|comes)|"
     r"how do|como (?:se|puedo|hago)|is it legal|es legal|allowed|derecho a"
 )
 RUMOR = (
     r"is it true|es cierto|es verdad|rumou?rs?|dicen q hay|dicen que hay|i heard|heard that|"
     r"heard theres|heard there s|escuche|oi que|on facebook|en facebook|la gente dice|"
     r"vi en las noticias|news|noticias|supuestamente|apparently|chismes?|sera verdad|"
-    r"sera cierto|gossip"
+    r"sera cierto|gossip|posted|fb|facebook|whatsapp|group chat|tiktok|instagram|"
+    r"someone said|alguien dijo|publicaron"
 )
 PAST = (
     r"last (?:week|month|year|summer|winter|spring|fall|autumn|time)|(?:weeks|months|years) ago|"
@@ -454,8 +462,19 @@ _THEY_HERE = _rx(
     r"(?:theyre|they are|theyr|estan|tan|ahi estan|ya estan|llegaron|showed up|"
     r"are here|estan aqui)"
 )
+_THERE_ARE = _rx(
+    r"(?:hay|there (?:is|are|s)|theres)(?: \w+){0,3} (?:ice|migra|agentes?|agents?|"
+    r"inmigracion|immigration|policias?|police|cops)"
+)
 _PANIC = _rx(r"running|corriendo|hiding|escondid[oa]s?|everybody|todos|vans|camionetas")
 _OUTSIDE = _rx(r"afuera|outside|out front|door|puerta|porch|ventana|window")
+
+
+# "threatens to report me to immigration": coercion the FAQ answers, not violence now
+_THREAT_TO_REPORT = re.compile(
+    r"(?:\w+ )?(?:threat\w*|amenaz\w*)(?: \w+){0,3} (?:to |con |de )?(?:report|call|llamar|reportar|"
+    r"denunciar|echar|deport)\w*"
+)
 
 
 def _by_member(t: str, start: int) -> bool:
@@ -472,9 +491,12 @@ def _triage(t: str) -> Triage:
 
     past = bool(_PAST.search(t))
     strong_now = bool(_NOW.search(t) or _HERE.search(t))
+    hypothetical = bool(_HYPO.search(t))
+    there = _THERE_ARE.search(t)
+    if there and not hypothetical and not _in_condition(t, there.start() + 1) and _PLACE.search(t):
+        strong_now = True  # "hay gente de ICE en el pasillo": present tense, a place
     recent = bool(_RECENT.search(t))
     now = strong_now or (bool(_NOW_WEAK.search(t)) and not past)
-    hypothetical = bool(_HYPO.search(t))
     rumor = bool(_RUMOR.search(t))
     progressive = bool(_PROGRESSIVE.search(t))
     happening = now or recent
@@ -493,7 +515,9 @@ def _triage(t: str) -> Triage:
     victim = {
         m.group(0)
         for m in _VICTIM.finditer(t)
-        if not _by_member(t, m.start()) and not _in_condition(t, m.start())
+        if not _by_member(t, m.start())
+        and not _in_condition(t, m.start())
+        and not _THREAT_TO_REPORT.match(t, m.start())
     }
     if (
         victim
@@ -508,14 +532,20 @@ def _triage(t: str) -> Triage:
     if _FLEEING.search(t) and not calm:
         return Triage(Urgency.URGENT, Reason.VIOLENCE, "fleeing")
 
-    # agents at the home or workplace, or stopping the member, now
+    # agents at the home or workplace, or stopping the member, now; not when the agents
+    # only appear inside an if-clause ("si los de ICE llegan a la obra, tengo que hablar?")
+    agent = _AGENT.search(t)
+    acting = _ACTION.search(t)
+    if agent and not strong_now and (
+        _in_condition(t, agent.start()) or (acting and _in_condition(t, acting.start()))
+    ):
+        calm = True
     if not calm:
         if _ICE_STOP.search(t) and (happening or progressive):
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "stopped-by-ice")
         if _POLICE_STOP_NOW.search(t) and now:
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "stopped-by-police-now")
-        agent = _AGENT.search(t)
-        action = bool(_ACTION.search(t))
+        action = bool(acting)
         place = bool(_PLACE.search(t))
         if agent and action and (happening or progressive or place):
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "agents-acting-now")
@@ -555,7 +585,16 @@ def _triage(t: str) -> Triage:
 def _in_condition(t: str, start: int) -> bool:
     """'if he hits me again' / 'si me vuelve a pegar': the act is inside a hypothetical."""
     before = t[max(0, start - 45) : start].split()[-7:]
-    return any(w in {"if", "si", "cuando", "when", "whenever", "caso"} for w in before)
+    for i, w in enumerate(before):
+        if w in {"if", "si", "cuando", "when", "whenever", "caso", "suponiendo", "supongamos"}:
+            # "no se si es la migra" / "not sure if it's ICE" asks whether, not what if
+            lead = " ".join(before[max(0, i - 2) : i])
+            if not _WHETHER.search(lead):
+                return True
+    return False
+
+
+_WHETHER = _rx(r"no se|not sure|dont know|don t know|idk|wonder|no estoy segur[oa]|unsure")
 
 
 def _only_police_act(t: str) -> bool:
@@ -637,7 +676,10 @@ def assess(text: str, model: UrgencyModel | None = None) -> Triage:
     if model.urgent(text):
         t = _variants(text)[0]
         now = bool(_NOW.search(t) or _HERE.search(t) or _RECENT.search(t))
+        reason = guess_reason(text)
         if (_PAST.search(t) or _RUMOR.search(t)) and not now:
             return result  # "last year", "I heard that": the model doesn't overrule these
-        return Triage(Urgency.URGENT, guess_reason(text), "learned")
+        if _HYPO.search(t) and not now and reason is not Reason.SELF_HARM:
+            return result  # "what if he hits me again" (but "if they deport me I'd rather die")
+        return Triage(Urgency.URGENT, reason, "learned")
     return result

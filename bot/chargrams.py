@@ -1,0 +1,64 @@
+"""Character n-gram similarity between a message and the FAQ's example questions.
+
+Words people text are often misspelt, unaccented or in a form the stemmer doesn't know
+("deportasion", "polisia", "inmigrasion", "detuvieron"); whole words then fail to meet,
+but most of their letters still do. Each text becomes TF-IDF weighted character 3- and
+4-grams taken inside words (padded with a space, so beginnings and ends count), and the
+similarity is the cosine of the two vectors. Grams the examples never use still count
+in the message's length, so a message about something else stays far from every example.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from bot.sparse import SparseIndex
+
+SIZES = (3, 4)
+MAX_DF = 0.1  # grams in more texts than this say little ("de ", " th") and cost the most
+
+
+def grams(folded: str) -> Counter[str]:
+    """The character n-grams of a folded text, counted."""
+    out: Counter[str] = Counter()
+    for word in folded.split():
+        padded = f" {word} "
+        for n in SIZES:
+            for i in range(len(padded) - n + 1):
+                out[padded[i : i + n]] += 1
+    return out
+
+
+class CharIndex:
+    """Built once from folded texts, each labelled with its entry; `best()` is pure."""
+
+    def __init__(self, texts: list[str], labels: list[str]) -> None:
+        docs = [grams(t) for t in texts]
+        df: Counter[str] = Counter()
+        for d in docs:
+            df.update(d.keys())
+        n = len(docs)
+        self.common = frozenset(g for g, c in df.items() if c > MAX_DF * n)
+        self.idf = {g: math.log((1 + n) / (1 + c)) + 1 for g, c in df.items()}
+        self.max_idf = math.log(1 + n) + 1
+        self.index = SparseIndex(
+            [(label, self._vector(d)) for label, d in zip(labels, docs, strict=True)]
+        )
+
+    def _vector(self, counts: Counter[str]) -> dict[str, float]:
+        vec: dict[str, float] = {}
+        norm2 = 0.0
+        for g, c in counts.items():
+            if g in self.common:
+                continue
+            w = (1 + math.log(c)) * self.idf.get(g, self.max_idf)
+            norm2 += w * w
+            if g in self.idf:
+                vec[g] = w
+        norm = math.sqrt(norm2) or 1.0
+        return {g: w / norm for g, w in vec.items()}
+
+    def best(self, folded: str) -> dict[str, float]:
+        """For each entry, the cosine similarity of its closest example to `folded`."""
+        return self.index.best(self._vector(grams(folded)))

@@ -1,0 +1,123 @@
+"""Search the matcher's weights and decision thresholds on labelled sets.
+
+    python scripts/tune_router.py [--set tests/data/eval/dev.jsonl ...] [--trials 3000]
+
+Each message's evidence (similarities by every measure) and urgency are computed once;
+then random and local search over the weights and thresholds maximises, summed over the
+sets, top-1 accuracy on in-scope questions plus out-of-scope rejection (each set counts
+the same). It prints the best values to copy into `bot/matching.py`. Never tune on the set
+you report as held out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_router import load_set  # noqa: E402
+
+from bot.faq import Faq  # noqa: E402
+from bot.i18n import Messages  # noqa: E402
+from bot.matching import Evidence, Matcher  # noqa: E402
+from bot.models import Urgency  # noqa: E402
+from bot.router import Decision, Router, decide, safety_entry  # noqa: E402
+from bot.triage import Triage, assess  # noqa: E402
+
+# name -> (low, high) of the search range
+SPACE = {
+    "question_weight": (0.3, 0.9),
+    "bayes_weight": (0.0, 1.5),
+    "char_weight": (0.0, 3.0),
+    "answer_threshold": (0.2, 2.0),
+    "reject_threshold": (0.1, 1.5),
+    "choice_margin": (0.0, 0.3),
+    "min_coverage": (0.2, 0.8),
+    "not_answered_ratio": (0.5, 1.3),
+}
+
+
+@dataclass
+class Item:
+    row: dict[str, Any]
+    evidence: Evidence
+    triage: Triage
+
+
+def score(matcher: Matcher, sets: list[list[Item]]) -> tuple[float, list[tuple[float, float]]]:
+    total, parts = 0.0, []
+    for items in sets:
+        ok = n = rej = n_oos = 0
+        for it in items:
+            match = matcher.combine(it.evidence)
+            decision = decide(match, matcher)
+            entry = match.top.entry_id if match.top and decision != Decision.UNKNOWN else None
+            tri = it.triage
+            if tri.urgency is Urgency.URGENT and tri.reason is not None:
+                entry = safety_entry(tri.reason, match, tri.rule, decision == Decision.ANSWER)
+            if it.row["entry"]:
+                n += 1
+                ok += entry == it.row["entry"]
+            elif not it.row["urgent"]:
+                n_oos += 1
+                rej += entry is None
+        top1, oos = ok / max(1, n), rej / max(1, n_oos)
+        parts.append((top1, oos))
+        total += top1 + oos
+    return total, parts
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--set", action="append", required=True)
+    ap.add_argument("--trials", type=int, default=3000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--faq", type=Path, default=ROOT / "faq")
+    args = ap.parse_args()
+    faq = Faq.load(args.faq)
+    router = Router(faq, Messages.load(ROOT / "locales", faq.values))
+    m = router.matcher
+    sets = [
+        [
+            Item(r, m.evidence(m.analyse(r["text"])), assess(r["text"], router.urgency))
+            for r in load_set(Path(p))
+        ]
+        for p in args.set
+    ]
+    rng = random.Random(args.seed)
+    best = {k: float(getattr(m, k)) for k in SPACE}
+    best_score, parts = score(m, sets)
+    print(f"current: {best_score:.4f} {fmt(parts)}")
+    for trial in range(args.trials):
+        if trial < args.trials // 3:  # explore
+            cand = {k: rng.uniform(lo, hi) for k, (lo, hi) in SPACE.items()}
+        else:  # refine around the best
+            cand = dict(best)
+            for k in rng.sample(list(SPACE), rng.randint(1, 3)):
+                lo, hi = SPACE[k]
+                cand[k] = min(hi, max(lo, cand[k] + rng.gauss(0, (hi - lo) / 10)))
+        for k, v in cand.items():
+            setattr(m, k, v)
+        s, p = score(m, sets)
+        if s > best_score:
+            best_score, best, parts = s, cand, p
+            print(f"{trial:5d}: {best_score:.4f} {fmt(parts)}")
+    print("best:")
+    for k, v in best.items():
+        print(f"    {k} = {v:.3f}")
+    return 0
+
+
+def fmt(parts: list[tuple[float, float]]) -> str:
+    return " ".join(f"[{100 * a:.1f} {100 * b:.1f}]" for a, b in parts)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

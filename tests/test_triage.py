@@ -1,0 +1,52 @@
+"""Urgency triage on the shapes of message that used to be misread."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.models import Reason, Urgency
+from bot.triage import assess
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # "no se si" asks whether, it is not an if-clause
+        (
+            "no se si es la migra pero hay un señor con gorra tocando y preguntando por mi compañero",
+            Reason.ICE_PRESENT,
+        ),
+        ("chamo hay gente de ICE en el pasillo, escuché el número de mi apartamento", None),
+        ("if they deport me id rather die", Reason.SELF_HARM),
+        ("if my dad gets deported tmrw im not gonna be around to see it", Reason.SELF_HARM),
+        ("ICE is at my door right now what do i do", Reason.ICE_PRESENT),
+    ],
+)
+def test_urgent(text: str, reason: Reason | None) -> None:
+    tri = assess(text)
+    assert tri.urgency is Urgency.URGENT, tri
+    if reason is not None:
+        assert tri.reason is reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # agents only inside an if-clause
+        "si los de ICE llegan a la obra y me preguntan de donde soy, tengo que responder?",
+        "ok so my mom told me if anyone knocks and says ICE i just dont say anything, is that right",
+        "mi audiencia en la corte de chelsea es el martes, si hay agentes de ice afuera qué hago",
+        "suponiendo que la migra llega a mi trabajo, tengo que decirles algo?",
+        # "help" as a verb, not a cry for help
+        "my brother was detained by ice 2 weeks ago, how can we help him",
+        # "where im going" is not a farewell on its own
+        "cop stopped me walking home from work asking where im going, do i have to answer",
+        # a threat to call immigration is the coercion the FAQ answers
+        "he keeps threatening to report me to immigration, can he do that",
+        # fear of the police, not for one's safety right now
+        "my partner hits me but im scared if i call police they will deport me",
+        "someone posted on fb that ice is at the market basket today, is that true?",
+    ],
+)
+def test_calm(text: str) -> None:
+    assert assess(text).urgency is Urgency.NONE, assess(text)
