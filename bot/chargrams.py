@@ -17,6 +17,7 @@ from bot.sparse import SparseIndex
 
 SIZES = (3, 4)
 MAX_DF = 0.1  # grams in more texts than this say little ("de ", " th") and cost the most
+MIN_COMMON = 50  # ...but a small FAQ keeps them all
 
 
 def grams(folded: str) -> Counter[str]:
@@ -39,7 +40,8 @@ class CharIndex:
         for d in docs:
             df.update(d.keys())
         n = len(docs)
-        self.common = frozenset(g for g, c in df.items() if c > MAX_DF * n)
+        limit = max(MAX_DF * n, MIN_COMMON)
+        self.common = frozenset(g for g, c in df.items() if c > limit)
         self.idf = {g: math.log((1 + n) / (1 + c)) + 1 for g, c in df.items()}
         self.max_idf = math.log(1 + n) + 1
         self.index = SparseIndex(

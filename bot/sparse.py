@@ -63,4 +63,7 @@ class SparseIndex:
         total = int(lens.sum())
         offsets = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(total)
         contrib = self._weights[offsets] * np.repeat(weights, lens)
-        return np.bincount(self._docs[offsets], weights=contrib, minlength=self.n_docs)
+        summed: npt.NDArray[np.float64] = np.bincount(
+            self._docs[offsets], weights=contrib, minlength=self.n_docs
+        ).astype(np.float64, copy=False)
+        return summed

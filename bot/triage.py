@@ -205,7 +205,8 @@ SELF_HARM = (
     r"(?:more money|better) without me|sin mi estarian mejor|todo se acabe|que se acabe todo|"
     r"(?:thinking about|pensando en) (?:the |la |una )?(?:rope|soga|cuerda|pills|pastillas|"
     r"bridge|puente|gun|pistola)|gave away (?:my|all my) (?:stuff|things)|regale (?:mis|todas "
-    r"mis) cosas|won ?t need (?:it|them|anything) where|wont need it|(?:need|take|bring) (?:\w+ ){0,2}where im going|"
+    r"mis) cosas|won ?t need (?:it|them|anything) where|wont need it|"
+    r"(?:need|take|bring) (?:\w+ ){0,2}where im going|"
     r"disappear (?:for good|forever)|desaparecer para siempre|estoy (?:parad[oa] )?en el puente|"
     r"on the bridge|en las vias|on the tracks|(?:it|nothing) (?:won ?t|wont|will not) matter|"
     r"ya no (?:va a )?importa(?:r)? nada|thanks? (?:you )?for everything|"
@@ -472,8 +473,8 @@ _OUTSIDE = _rx(r"afuera|outside|out front|door|puerta|porch|ventana|window")
 
 # "threatens to report me to immigration": coercion the FAQ answers, not violence now
 _THREAT_TO_REPORT = re.compile(
-    r"(?:\w+ )?(?:threat\w*|amenaz\w*)(?: \w+){0,3} (?:to |con |de )?(?:report|call|llamar|reportar|"
-    r"denunciar|echar|deport)\w*"
+    r"(?:\w+ )?(?:threat\w*|amenaz\w*)(?: \w+){0,3} (?:to |con |de )?"
+    r"(?:report|call|llamar|reportar|denunciar|echar|deport)\w*"
 )
 
 
@@ -536,8 +537,10 @@ def _triage(t: str) -> Triage:
     # only appear inside an if-clause ("si los de ICE llegan a la obra, tengo que hablar?")
     agent = _AGENT.search(t)
     acting = _ACTION.search(t)
-    if agent and not strong_now and (
-        _in_condition(t, agent.start()) or (acting and _in_condition(t, acting.start()))
+    if (
+        agent
+        and not strong_now
+        and (_in_condition(t, agent.start()) or (acting and _in_condition(t, acting.start())))
     ):
         calm = True
     if not calm:

@@ -13,7 +13,7 @@ from bot.triage import assess
     [
         # "no se si" asks whether, it is not an if-clause
         (
-            "no se si es la migra pero hay un señor con gorra tocando y preguntando por mi compañero",
+            "no se si es la migra pero hay un señor con gorra tocando y preguntando por mi primo",
             Reason.ICE_PRESENT,
         ),
         ("chamo hay gente de ICE en el pasillo, escuché el número de mi apartamento", None),
@@ -34,7 +34,7 @@ def test_urgent(text: str, reason: Reason | None) -> None:
     [
         # agents only inside an if-clause
         "si los de ICE llegan a la obra y me preguntan de donde soy, tengo que responder?",
-        "ok so my mom told me if anyone knocks and says ICE i just dont say anything, is that right",
+        "my mom told me if anyone knocks and says ICE i just dont say anything, is that right",
         "mi audiencia en la corte de chelsea es el martes, si hay agentes de ice afuera qué hago",
         "suponiendo que la migra llega a mi trabajo, tengo que decirles algo?",
         # "help" as a verb, not a cry for help

@@ -1,0 +1,51 @@
+"""The numpy postings behind the matcher, and character n-gram similarity."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bot.chargrams import CharIndex, grams
+from bot.sparse import SparseIndex
+
+
+def test_best_is_the_largest_dot_product_per_label() -> None:
+    index = SparseIndex(
+        [
+            ("b", {"x": 0.6, "y": 0.8}),
+            ("a", {"x": 1.0}),
+            ("b", {"y": 1.0}),
+            ("c", {"z": 1.0}),
+        ]
+    )
+    best = index.best({"x": 0.5, "y": 0.5})
+    assert best == pytest.approx({"a": 0.5, "b": 0.7})  # max(0.3 + 0.4, 0.5); c shares nothing
+    assert index.best({"unknown": 1.0}) == {}
+    assert len(index) == 5  # postings
+
+
+def test_grams_are_taken_inside_padded_words() -> None:
+    g = grams("la migra")
+    assert g[" la"] == 1 and g["la "] == 1 and g[" mig"] == 1 and g["gra "] == 1
+    assert "a m" not in g  # never across two words
+
+
+def test_a_misspelt_word_still_meets_its_example() -> None:
+    texts = [
+        "me van a deportacion",
+        "mi esposo me pega",
+        "cual es el horario",
+        "donde hay abogados",
+    ]
+    index = CharIndex(texts, ["deport", "dv", "hours", "lawyer"])
+    best = index.best("deportasion")
+    assert max(best, key=best.__getitem__) == "deport"
+    # words the examples never use still count in the message's length
+    assert index.best("deportasion zzqx wvvy")["deport"] < best["deport"]
+    assert all(0 < v <= 1 + 1e-9 for v in best.values())
+
+
+def test_an_identical_text_has_similarity_one() -> None:
+    index = CharIndex(["donde hay abogados gratis", "mi esposo me pega"], ["lawyer", "dv"])
+    assert math.isclose(index.best("donde hay abogados gratis")["lawyer"], 1.0)
