@@ -21,6 +21,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from bot.chargrams import CharIndex
+from bot.classifier import ExampleClassifier
 from bot.faq import Faq
 from bot.models import Lang
 from bot.sparse import SparseIndex
@@ -81,6 +82,7 @@ class Evidence:
     centroid: dict[str, float]  # entry -> similarity to the entry as a whole
     posterior: dict[str, float]  # entry -> Naive Bayes posterior
     chars: dict[str, float]  # entry -> character n-gram similarity of its closest example
+    svm: dict[str, float]  # entry -> the linear classifier's decision value
     coverage: float
     features: tuple[str, ...]
     unknown: tuple[str, ...]
@@ -97,6 +99,7 @@ class Matcher:
     bayes_alpha = 0.3  # Laplace smoothing of the Naive Bayes part
     bayes_weight = 0.5  # how much its posterior adds to the similarity score
     char_weight = 0.0  # how much character n-gram similarity adds
+    svm_weight = 0.0  # how much the linear classifier's decision value (+1) adds
     # Decision thresholds (the router applies them); scores are similarity (0..1) plus
     # bayes_weight x posterior. Grid-searched on the dev, test and holdout sets together.
     answer_threshold = 0.7  # below: offer the top two as a choice
@@ -182,6 +185,7 @@ class Matcher:
         self._fuzzy_by_letter = dict(by_letter)
         self._train_bayes(questions)
         self.chars = CharIndex(*_unzip(question_texts))
+        self.classifier = ExampleClassifier(*_unzip(question_texts))
         self._lookup_cache: dict[str, tuple[frozenset[str], float]] = {}
 
     def _train_bayes(self, docs: list[tuple[str, dict[str, float]]]) -> None:
@@ -329,6 +333,7 @@ class Matcher:
             centroid={e: v / norm for e, v in cent.items()},
             posterior=self.bayes(a.features),
             chars=self.chars.best(a.folded),
+            svm=self.classifier.scores(a.folded),
             coverage=coverage,
             features=tuple(a.features),
             unknown=tuple(a.unknown),
@@ -338,7 +343,8 @@ class Matcher:
         """Weigh the evidence into ranked candidates and a confidence."""
         if not ev.best_q and not ev.centroid and not ev.chars:
             return Match((), 0.0, ev.coverage, 0.0, ev.features, ev.unknown)
-        qw, lam, cw = self.question_weight, self.bayes_weight, self.char_weight
+        qw, lam, cw, sw = self.question_weight, self.bayes_weight, self.char_weight, self.svm_weight
+        svm = ev.svm
         post = ev.posterior
         scored = sorted(
             (
@@ -346,10 +352,11 @@ class Matcher:
                     qw * ev.best_q.get(e, 0.0)
                     + (1 - qw) * ev.centroid.get(e, 0.0)
                     + lam * post.get(e, 0.0)
-                    + cw * ev.chars.get(e, 0.0),
+                    + cw * ev.chars.get(e, 0.0)
+                    + sw * (svm.get(e, -1.0) + 1.0),
                     e,
                 )
-                for e in ev.best_q.keys() | ev.centroid.keys() | ev.chars.keys()
+                for e in ev.best_q.keys() | ev.centroid.keys() | ev.chars.keys() | svm.keys()
                 if e != NOT_ANSWERED
             ),
             reverse=True,
@@ -360,6 +367,7 @@ class Matcher:
             ev.best_q.get(NOT_ANSWERED, 0.0)
             + lam * post.get(NOT_ANSWERED, 0.0)
             + cw * ev.chars.get(NOT_ANSWERED, 0.0)
+            + sw * (svm.get(NOT_ANSWERED, -1.0) + 1.0)
         )
         matched = set(ev.features)
         cands = tuple(

@@ -16,7 +16,10 @@ import numpy.typing as npt
 class SparseIndex:
     """Built once from (label, {feature: weight}) vectors; `best()` is pure."""
 
-    def __init__(self, vectors: Sequence[tuple[str, Mapping[str, float]]]) -> None:
+    def __init__(
+        self, vectors: Sequence[tuple[str, Mapping[str, float]]], *, signed: bool = False
+    ) -> None:
+        self.signed = signed  # weights may be negative: report every label, not only > 0
         order = sorted(range(len(vectors)), key=lambda i: vectors[i][0])  # groups contiguous
         self.labels: list[str] = []
         starts: list[int] = []
@@ -46,13 +49,21 @@ class SparseIndex:
     def best(self, query: Mapping[str, float]) -> dict[str, float]:
         """For each label, the largest dot product of one of its vectors with `query`
         (labels with nothing in common are left out)."""
-        ids = [self.features[f] for f in query if f in self.features]
-        if not ids or not self.n_docs:
+        known = self.features
+        ids: list[int] = []
+        weights: list[float] = []
+        for f, w in query.items():
+            k = known.get(f)
+            if k is not None:
+                ids.append(k)
+                weights.append(w)
+        if not ids:
             return {}
-        weights = np.array([query[f] for f in query if f in self.features])
-        scores = self._scores(np.array(ids, dtype=np.intp), weights)
+        scores = self._scores(np.array(ids, dtype=np.intp), np.array(weights))
         per_label = np.maximum.reduceat(scores, self._starts)
-        return {g: float(v) for g, v in zip(self.labels, per_label, strict=True) if v > 0}
+        return {
+            g: float(v) for g, v in zip(self.labels, per_label, strict=True) if v > 0 or self.signed
+        }
 
     def _scores(
         self, ids: npt.NDArray[np.intp], weights: npt.NDArray[np.float64]

@@ -36,6 +36,7 @@ SPACE = {
     "question_weight": (0.3, 0.9),
     "bayes_weight": (0.0, 1.5),
     "char_weight": (0.0, 3.0),
+    "svm_weight": (0.0, 3.0),
     "answer_threshold": (0.2, 2.0),
     "reject_threshold": (0.1, 1.5),
     "choice_margin": (0.0, 0.3),

@@ -7,7 +7,9 @@ import math
 import pytest
 
 from bot.chargrams import CharIndex, grams
+from bot.classifier import ExampleClassifier
 from bot.sparse import SparseIndex
+from bot.text import fold
 
 
 def test_best_is_the_largest_dot_product_per_label() -> None:
@@ -49,3 +51,31 @@ def test_a_misspelt_word_still_meets_its_example() -> None:
 def test_an_identical_text_has_similarity_one() -> None:
     index = CharIndex(["donde hay abogados gratis", "mi esposo me pega"], ["lawyer", "dv"])
     assert math.isclose(index.best("donde hay abogados gratis")["lawyer"], 1.0)
+
+
+def test_the_classifier_learns_what_tells_entries_apart() -> None:
+    texts = [
+        "la migra esta en mi puerta",
+        "ice is knocking on my door",
+        "tocan la puerta y es inmigracion",
+        "mi esposo me pega",
+        "my husband hits me",
+        "mi pareja me golpea",
+        "cual es su horario",
+        "what are your hours",
+        "a que hora abren",
+    ]
+    labels = ["ice"] * 3 + ["dv"] * 3 + ["hours"] * 3
+    clf = ExampleClassifier([fold(t) for t in texts], labels)
+    for text, want in [
+        ("migra en la puerta", "ice"),
+        ("me pego mi esposo", "dv"),
+        ("horario??", "hours"),
+    ]:
+        scores = clf.scores(fold(text))
+        assert set(scores) == {"ice", "dv", "hours"}
+        assert max(scores, key=scores.__getitem__) == want, (text, scores)
+
+
+def test_a_classifier_with_one_entry_abstains() -> None:
+    assert ExampleClassifier(["hola"], ["only"]).scores("hola") == {}
