@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.faq import Faq
-from bot.matching import Matcher
+from bot.matching import matcher_for
 from bot.router import Decision, decide
 from bot.yamlsrc import Document, Problem, load
 
 
 def routing_problems(faq: Faq) -> list[Problem]:
     """An example question that lands on another entry confuses members and the matcher."""
-    matcher = Matcher(faq)
+    matcher = matcher_for(faq)
     problems: list[Problem] = []
     docs: dict[str, Document | None] = {}
     for entry in faq.entries.values():

@@ -71,17 +71,13 @@ class ExampleClassifier:
         svm.fit(x, np.array(labels))
         classes = [str(c) for c in svm.classes_]
         names = sorted(vocab, key=vocab.__getitem__)
-        coef = np.asarray(svm.coef_)
+        coef = np.asarray(svm.coef_, dtype=np.float64)
         if len(classes) == 2:  # one hyperplane: the first class is its negative side
             coef = np.vstack([-coef[0], coef[0]])
             intercepts = [-float(svm.intercept_[0]), float(svm.intercept_[0])]
         else:
             intercepts = [float(b) for b in svm.intercept_]
-        weights = []
-        for k, label in enumerate(classes):
-            keep = np.flatnonzero(np.abs(coef[k]) >= MIN_WEIGHT)
-            weights.append((label, {names[j]: float(coef[k, j]) for j in keep}))
-        self.index = SparseIndex(weights, signed=True)
+        self.index = SparseIndex.from_matrix(classes, names, coef, MIN_WEIGHT)
         self.intercept = dict(zip(classes, intercepts, strict=True))
 
     def _vector(self, blocks: tuple[Counter[str], ...]) -> dict[str, float]:

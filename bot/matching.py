@@ -11,8 +11,10 @@ The result is a ranked list with a confidence; the router decides what to do wit
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -390,6 +392,37 @@ class Matcher:
             ev.features,
             ev.unknown,
         )
+
+
+_BUILT: OrderedDict[str, Matcher] = OrderedDict()
+_BUILT_LOCK = threading.Lock()
+_KEEP = 4
+
+
+def matcher_for(faq: Faq) -> Matcher:
+    """The Matcher for this FAQ's examples, answers, lexicon and not-answered questions,
+    built once per process: training takes seconds, and a reload that changed only
+    settings, a second Router over the same content, or a test's app reuses it."""
+    key = hashlib.sha256(
+        repr((sorted(faq.entries.items()), faq.lexicon, sorted(faq.not_answered.items()))).encode()
+    ).hexdigest()
+    with _BUILT_LOCK:
+        found = _BUILT.get(key)
+        if found is not None:
+            _BUILT.move_to_end(key)
+            return found
+    built = Matcher(faq)
+    with _BUILT_LOCK:
+        _BUILT[key] = built
+        while len(_BUILT) > _KEEP:
+            _BUILT.popitem(last=False)
+    return built
+
+
+def clear_built() -> None:
+    """Forget the built Matchers (benchmarks time a cold start)."""
+    with _BUILT_LOCK:
+        _BUILT.clear()
 
 
 def _unzip(pairs: list[tuple[str, str]]) -> tuple[list[str], list[str]]:

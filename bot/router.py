@@ -13,7 +13,7 @@ from bot import language
 from bot.config import Config
 from bot.faq import Faq
 from bot.i18n import Messages
-from bot.matching import Match, Matcher
+from bot.matching import Match, Matcher, matcher_for
 from bot.models import (
     Channel,
     ContactState,
@@ -28,7 +28,7 @@ from bot.models import (
     Urgency,
 )
 from bot.text import fold, split_parts
-from bot.triage import Triage, UrgencyModel, assess
+from bot.triage import Triage, assess, urgency_model
 
 DUPLICATE_WINDOW = timedelta(seconds=60)
 SMS_PART_CHARS = 420  # a MORE part: at most 3 GSM-7 segments even with a footer
@@ -303,8 +303,8 @@ class Router:
     ) -> None:
         self.faq = faq
         self.t = messages
-        self.matcher = Matcher(faq)
-        self.urgency = UrgencyModel(faq.urgent_examples, faq.calm_examples)
+        self.matcher = matcher_for(faq)
+        self.urgency = urgency_model(faq.urgent_examples, faq.calm_examples)
         self.handoff_available = handoff_available
         self._en_words = frozenset(
             self.matcher.lang_words[Lang.EN] - self.matcher.lang_words[Lang.ES]

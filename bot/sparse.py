@@ -19,29 +19,73 @@ class SparseIndex:
     def __init__(
         self, vectors: Sequence[tuple[str, Mapping[str, float]]], *, signed: bool = False
     ) -> None:
-        self.signed = signed  # weights may be negative: report every label, not only > 0
         order = sorted(range(len(vectors)), key=lambda i: vectors[i][0])  # groups contiguous
+        features: dict[str, int] = {}
+        docs: list[int] = []
+        feats: list[int] = []
+        weights: list[float] = []
+        for j, i in enumerate(order):
+            for f, w in vectors[i][1].items():
+                docs.append(j)
+                feats.append(features.setdefault(f, len(features)))
+                weights.append(w)
+        self._build(
+            [vectors[i][0] for i in order],
+            features,
+            np.array(docs, dtype=np.intp),
+            np.array(feats, dtype=np.intp),
+            np.array(weights, dtype=np.float64),
+            signed,
+        )
+
+    @classmethod
+    def from_matrix(
+        cls,
+        labels: Sequence[str],
+        names: Sequence[str],
+        matrix: npt.NDArray[np.float64],
+        min_abs: float,
+    ) -> SparseIndex:
+        """One vector per row of `matrix` (columns named by `names`), leaving out entries
+        smaller than `min_abs`; rows may be negative (a linear model's weights)."""
+        self = cls.__new__(cls)
+        order = sorted(range(len(labels)), key=lambda i: labels[i])
+        m = matrix[order]
+        docs, feats = np.nonzero(np.abs(m) >= min_abs)
+        self._build(
+            [labels[i] for i in order],
+            {f: k for k, f in enumerate(names)},
+            docs.astype(np.intp),
+            feats.astype(np.intp),
+            m[docs, feats].astype(np.float64),
+            True,
+        )
+        return self
+
+    def _build(
+        self,
+        doc_labels: list[str],
+        features: dict[str, int],
+        docs: npt.NDArray[np.intp],
+        feats: npt.NDArray[np.intp],
+        weights: npt.NDArray[np.float64],
+        signed: bool,
+    ) -> None:
+        self.signed = signed  # weights may be negative: report every label, not only > 0
+        self.features = features
+        self.n_docs = len(doc_labels)
         self.labels: list[str] = []
         starts: list[int] = []
-        features: dict[str, int] = {}
-        postings: list[list[tuple[int, float]]] = []
-        for j, i in enumerate(order):
-            label, vec = vectors[i]
+        for j, label in enumerate(doc_labels):
             if not self.labels or self.labels[-1] != label:
                 self.labels.append(label)
                 starts.append(j)
-            for f, w in vec.items():
-                k = features.setdefault(f, len(features))
-                if k == len(postings):
-                    postings.append([])
-                postings[k].append((j, w))
-        self.features = features
-        self.n_docs = len(order)
         self._starts = np.array(starts, dtype=np.intp)
-        self._indptr = np.zeros(len(postings) + 1, dtype=np.intp)
-        self._indptr[1:] = np.cumsum([len(p) for p in postings])
-        self._docs = np.array([j for p in postings for j, _ in p], dtype=np.intp)
-        self._weights = np.array([w for p in postings for _, w in p], dtype=np.float64)
+        by_feature = np.argsort(feats, kind="stable")  # postings grouped by feature
+        self._docs = docs[by_feature]
+        self._weights = weights[by_feature]
+        self._indptr = np.zeros(len(features) + 1, dtype=np.intp)
+        self._indptr[1:] = np.cumsum(np.bincount(feats, minlength=len(features)))
 
     def __len__(self) -> int:
         return len(self._docs)

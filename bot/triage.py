@@ -686,6 +686,12 @@ class UrgencyModel:
         return self.score(text) > self.threshold
 
 
+@lru_cache(maxsize=4)
+def urgency_model(urgent: tuple[str, ...], calm: tuple[str, ...]) -> UrgencyModel:
+    """One trained model per set of examples in this process (see `matcher_for`)."""
+    return UrgencyModel(urgent, calm)
+
+
 def guess_reason(text: str) -> Reason:
     """The likely reason for a message the model (not a rule) found urgent."""
     t = _variants(text)[0]
