@@ -435,7 +435,7 @@ def _unit(vec: dict[str, float]) -> dict[str, float]:
 
 
 # Logistic fit (scripts/tune_router.py --calibrate, same sets): P(top entry is right).
-CALIBRATION = (-2.83, 0.64, 1.98, 1.9, -8.54)
+CALIBRATION = (-2.59, 0.55, 2.09, 1.74, -8.01)
 
 
 def calibrate(top: float, margin: float, coverage: float, not_answered: float) -> float:
