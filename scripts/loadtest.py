@@ -334,7 +334,10 @@ def main() -> int:
     p.add_argument("--senders", type=int, default=500)
     p.add_argument("--urgent", type=float, default=0.05, help="share of senders that are urgent")
     p.add_argument("--pg-url", default=os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG)
-    p.add_argument("--drain-timeout", type=float, default=60.0)
+    # Every case posts into the one volunteer group, which python-telegram-bot's limiter holds
+    # to 20 messages a minute per process: a topic, a card and, outside volunteer hours, the
+    # on-call page for each urgent case. 25 cases on two servers take about two minutes.
+    p.add_argument("--drain-timeout", type=float, default=240.0)
     p.add_argument("--seed", type=int, default=7)
     args = p.parse_args()
     if args.short:
