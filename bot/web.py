@@ -102,6 +102,10 @@ class SerialStore:
         with self._lock:
             self._store.mark_sent(item_id, now)
 
+    def mark_sent_many(self, item_ids: Sequence[int], now: datetime) -> None:
+        with self._lock:
+            self._store.mark_sent_many(item_ids, now)
+
     def mark_retry(self, item_id: int, retry_at: datetime, error: str) -> None:
         with self._lock:
             self._store.mark_retry(item_id, retry_at, error)

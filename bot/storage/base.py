@@ -6,6 +6,7 @@ and are hashed or encrypted inside the backend; nothing here is ever logged.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -244,6 +245,11 @@ class Store(Protocol):
 
     def mark_sent(self, item_id: int, now: datetime) -> None:
         """Record delivery; the body, address and payload are wiped at once."""
+        ...
+
+    def mark_sent_many(self, item_ids: Sequence[int], now: datetime) -> None:
+        """`mark_sent` for several items in one transaction (the worker records the sends
+        that finished while the previous recording ran)."""
         ...
 
     def mark_retry(self, item_id: int, retry_at: datetime, error: str) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import secrets
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -235,10 +235,15 @@ class SqlStore:
         )
 
     def mark_sent(self, item_id: int, now: datetime) -> None:
+        self.mark_sent_many([item_id], now)
+
+    def mark_sent_many(self, item_ids: Sequence[int], now: datetime) -> None:
+        if not item_ids:
+            return
         with self._begin() as conn:
             conn.execute(
                 update(outbox)
-                .where(outbox.c.id == item_id)
+                .where(outbox.c.id.in_(list(item_ids)))
                 .values(**_wiped("sent"), sent_at=now, attempts=outbox.c.attempts + 1)
             )
 
