@@ -150,9 +150,15 @@ class Transaction(Protocol):
         """Record a provider event id ("sms:SM..", "tg:123"); False if it was seen before."""
         ...
 
-    def get_or_create_contact(self, channel: Channel, address: str, now: datetime) -> Contact:
+    def get_or_create_contact(
+        self, channel: Channel, address: str, now: datetime, *, lock: bool = False
+    ) -> Contact:
         """The contact, created if new. A new contact that had opted out before erasing its
-        data starts opted out (its hashed marker is folded into the new contact)."""
+        data starts opted out (its hashed marker is folded into the new contact).
+
+        With `lock`, concurrent messages of the contact are serialised as by `lock_contact`,
+        in the same statement (SELECT ... FOR UPDATE on PostgreSQL), and the state returned
+        is the one read under the lock."""
         ...
 
     def find_contact(self, channel: Channel, address: str) -> Contact | None: ...

@@ -284,7 +284,10 @@ class MemoryTransaction:
                 return contact_id
         return None
 
-    def get_or_create_contact(self, channel: Channel, address: str, now: datetime) -> Contact:
+    def get_or_create_contact(
+        self, channel: Channel, address: str, now: datetime, *, lock: bool = False
+    ) -> Contact:
+        # `lock`: the database lock is held for the whole transaction already
         contact_id = self._find(channel, address)
         if contact_id is None:
             marked = self._t.markers.pop((channel, address), None) is not None

@@ -415,6 +415,9 @@ class SqlTransaction:
         self._conn = conn
         self._keys = keyring
         self._pg = pg
+        # (channel, address) -> (address hash, encrypted address) of contacts read in this
+        # transaction, for the replies queued to them; gone with the transaction
+        self._addresses: dict[tuple[Channel, str], tuple[str, str]] = {}
 
     def _insert(self, table: Any) -> Any:
         return (postgresql.insert if self._pg else sqlite.insert)(table)
@@ -446,30 +449,39 @@ class SqlTransaction:
             query = query.with_for_update()
         return self._conn.execute(query).first()
 
-    def _to_contact(self, row: Row[Any]) -> Contact:
+    def _to_contact(self, row: Row[Any], address: str | None = None) -> Contact:
+        """The contact of `row`; `address` when the row was looked up by it (its hash), which
+        spares decrypting the stored copy."""
         channel = Channel(row.channel)
-        address = self._keys.decrypt(row.addr_enc)
+        if address is None:
+            address = self._keys.decrypt(row.addr_enc)
         newest = self._keys.address_hash(channel, address)
+        addr_enc = row.addr_enc
         if row.addr_hash != newest:
             # Found under an older key: re-key the contact to the newest one.
+            addr_enc = self._keys.rotate(row.addr_enc)
             self._conn.execute(
                 update(contacts)
                 .where(contacts.c.id == row.id)
                 .values(
                     addr_hash=newest,
-                    addr_enc=self._keys.rotate(row.addr_enc),
+                    addr_enc=addr_enc,
                     state_enc=self._keys.rotate(row.state_enc),
                 )
             )
+        # what `enqueue` to this address in the same transaction would compute again
+        self._addresses[(channel, address)] = (newest, addr_enc)
         state = ContactState.from_dict(self._keys.decrypt_json(row.state_enc))
         return Contact(
             id=row.id, channel=channel, address=address, state=state, created_at=row.created_at
         )
 
-    def get_or_create_contact(self, channel: Channel, address: str, now: datetime) -> Contact:
-        row = self._contact_row(channel, address)
+    def get_or_create_contact(
+        self, channel: Channel, address: str, now: datetime, *, lock: bool = False
+    ) -> Contact:
+        row = self._contact_row(channel, address, lock=lock)
         if row is not None:
-            return self._to_contact(row)
+            return self._to_contact(row, address)
         hashes = self._keys.address_hashes(channel, address)
         marked = self._conn.execute(
             delete(optout_markers).where(optout_markers.c.addr_hash.in_(hashes))
@@ -486,13 +498,13 @@ class SqlTransaction:
         )
         self._conn.execute(stmt.on_conflict_do_nothing())
         # Either ours, or one another process committed a moment ago.
-        row = self._contact_row(channel, address)
+        row = self._contact_row(channel, address, lock=lock)
         assert row is not None
-        return self._to_contact(row)
+        return self._to_contact(row, address)
 
     def find_contact(self, channel: Channel, address: str) -> Contact | None:
         row = self._contact_row(channel, address)
-        return None if row is None else self._to_contact(row)
+        return None if row is None else self._to_contact(row, address)
 
     def get_contact(self, contact_id: int) -> Contact | None:
         row = self._conn.execute(select(contacts).where(contacts.c.id == contact_id)).first()
@@ -686,11 +698,16 @@ class SqlTransaction:
         now: datetime,
         payload: dict[str, Any] | None = None,
     ) -> int:
+        known = self._addresses.get((channel, address))
+        addr_hash, addr_enc = known or (
+            self._keys.address_hash(channel, address),
+            self._keys.encrypt(address),
+        )
         result = self._conn.execute(
             insert(outbox).values(
                 channel=channel.value,
-                addr_hash=self._keys.address_hash(channel, address),
-                addr_enc=self._keys.encrypt(address),
+                addr_hash=addr_hash,
+                addr_enc=addr_enc,
                 text_enc=self._keys.encrypt(text),
                 payload_enc=self._keys.encrypt_json(payload) if payload else None,
                 status="pending",
