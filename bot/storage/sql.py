@@ -25,6 +25,7 @@ from sqlalchemy import (
     Engine,
     Row,
     and_,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -408,6 +409,36 @@ def _case(row: Row[Any], keys: Keyring) -> Case:
     )
 
 
+class _Statements:
+    """The statements of every inbound message, built once per dialect and executed with
+    parameters: building SQLAlchemy constructs anew for each call cost more CPU than running
+    them. (The compiled SQL is cached by SQLAlchemy either way.)"""
+
+    def __init__(self, pg: bool) -> None:
+        dialect_insert = postgresql.insert if pg else sqlite.insert
+        # rowcount of an INSERT is only kept when asked for (SQLAlchemy 2).
+        self.claim_inbound = (
+            dialect_insert(inbound_keys)
+            .on_conflict_do_nothing()
+            .execution_options(preserve_rowcount=True)
+        )
+        by_hashes = select(contacts).where(
+            contacts.c.addr_hash.in_(bindparam("hashes", expanding=True))
+        )
+        self.contact = by_hashes
+        self.contact_locked = by_hashes.with_for_update() if pg else by_hashes
+        self.save_state = update(contacts).where(contacts.c.id == bindparam("contact_id"))
+        self.count = dialect_insert(counters).on_conflict_do_update(
+            index_elements=["hour", "name", "entry_id", "lang"],
+            set_={"n": counters.c.n + 1},
+        )
+        self.enqueue = insert(outbox)
+        self.add_transcript = insert(transcripts)
+
+
+_STATEMENTS = {pg: _Statements(pg) for pg in (False, True)}
+
+
 class SqlTransaction:
     """`Transaction` on one SQL connection inside BEGIN ... COMMIT."""
 
@@ -415,6 +446,7 @@ class SqlTransaction:
         self._conn = conn
         self._keys = keyring
         self._pg = pg
+        self._sql = _STATEMENTS[pg]
         # (channel, address) -> (address hash, encrypted address) of contacts read in this
         # transaction, for the replies queued to them; gone with the transaction
         self._addresses: dict[tuple[Channel, str], tuple[str, str]] = {}
@@ -426,10 +458,8 @@ class SqlTransaction:
 
     def claim_inbound(self, key: str, now: datetime) -> bool:
         hashes = self._keys.inbound_hashes(key)
-        stmt = self._insert(inbound_keys).values(key_hash=hashes[0], claimed_at=now)
-        # rowcount of an INSERT is only kept when asked for (SQLAlchemy 2).
-        stmt = stmt.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
-        inserted = self._conn.execute(stmt).rowcount == 1
+        params = {"key_hash": hashes[0], "claimed_at": now}
+        inserted = self._conn.execute(self._sql.claim_inbound, params).rowcount == 1
         if inserted and len(hashes) > 1:
             # Seen before the newest key was configured?
             old = self._conn.execute(
@@ -444,10 +474,8 @@ class SqlTransaction:
         self, channel: Channel, address: str, *, lock: bool = False
     ) -> Row[Any] | None:
         hashes = self._keys.address_hashes(channel, address)
-        query = select(contacts).where(contacts.c.addr_hash.in_(hashes))
-        if lock and self._pg:
-            query = query.with_for_update()
-        return self._conn.execute(query).first()
+        query = self._sql.contact_locked if lock else self._sql.contact
+        return self._conn.execute(query, {"hashes": hashes}).first()
 
     def _to_contact(self, row: Row[Any], address: str | None = None) -> Contact:
         """The contact of `row`; `address` when the row was looked up by it (its hash), which
@@ -520,13 +548,13 @@ class SqlTransaction:
 
     def save_state(self, contact_id: int, state: ContactState, now: datetime) -> None:
         self._conn.execute(
-            update(contacts)
-            .where(contacts.c.id == contact_id)
-            .values(
-                state_enc=self._keys.encrypt_json(state.to_dict()),
-                opted_out=state.opted_out,
-                updated_at=now,
-            )
+            self._sql.save_state,
+            {
+                "contact_id": contact_id,
+                "state_enc": self._keys.encrypt_json(state.to_dict()),
+                "opted_out": state.opted_out,
+                "updated_at": now,
+            },
         )
 
     def is_opted_out(self, channel: Channel, address: str) -> bool:
@@ -591,13 +619,14 @@ class SqlTransaction:
         self, contact_id: int, case_id: int | None, direction: Direction, text: str, now: datetime
     ) -> None:
         self._conn.execute(
-            insert(transcripts).values(
-                contact_id=contact_id,
-                case_id=case_id,
-                direction=direction.value,
-                text_enc=self._keys.encrypt(text),
-                at=now,
-            )
+            self._sql.add_transcript,
+            {
+                "contact_id": contact_id,
+                "case_id": case_id,
+                "direction": direction.value,
+                "text_enc": self._keys.encrypt(text),
+                "at": now,
+            },
         )
 
     def transcript(self, contact_id: int, limit: int = 10) -> list[TranscriptLine]:
@@ -704,17 +733,18 @@ class SqlTransaction:
             self._keys.encrypt(address),
         )
         result = self._conn.execute(
-            insert(outbox).values(
-                channel=channel.value,
-                addr_hash=addr_hash,
-                addr_enc=addr_enc,
-                text_enc=self._keys.encrypt(text),
-                payload_enc=self._keys.encrypt_json(payload) if payload else None,
-                status="pending",
-                attempts=0,
-                due_at=now,
-                created_at=now,
-            )
+            self._sql.enqueue,
+            {
+                "channel": channel.value,
+                "addr_hash": addr_hash,
+                "addr_enc": addr_enc,
+                "text_enc": self._keys.encrypt(text),
+                "payload_enc": self._keys.encrypt_json(payload) if payload else None,
+                "status": "pending",
+                "attempts": 0,
+                "due_at": now,
+                "created_at": now,
+            },
         )
         key = result.inserted_primary_key
         assert key is not None
@@ -723,18 +753,15 @@ class SqlTransaction:
     def count(
         self, name: str, now: datetime, entry_id: str | None = None, lang: Lang | None = None
     ) -> None:
-        stmt = self._insert(counters).values(
-            hour=counter_hour(now),
-            name=name,
-            entry_id=entry_id or "",
-            lang=lang.value if lang else "",
-            n=1,
-        )
         self._conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["hour", "name", "entry_id", "lang"],
-                set_={"n": counters.c.n + 1},
-            )
+            self._sql.count,
+            {
+                "hour": counter_hour(now),
+                "name": name,
+                "entry_id": entry_id or "",
+                "lang": lang.value if lang else "",
+                "n": 1,
+            },
         )
 
     def record_unmatched(self, redacted_text: str, lang: Lang, now: datetime) -> None:
