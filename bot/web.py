@@ -64,6 +64,9 @@ CASE_TIMER_INTERVAL_S = 15.0
 CORE_THREADS_SQLITE = 4
 CORE_THREADS_PG = 8
 OUTBOX_IDLE_S = 1.0  # poll for items queued by other processes; our own wake the worker
+# once woken, let the replies of other messages handled meanwhile be queued too, so one
+# claim (a transaction) takes several
+OUTBOX_GATHER_S = 0.01
 SHUTDOWN_GRACE_S = 10.0
 GIL_SWITCH_INTERVAL_S = 0.001  # see cmd_serve
 # Loggers that would print request URLs (with the bot token) or payloads at INFO/DEBUG.
@@ -172,6 +175,7 @@ async def run_outbox(
         if handled == 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=idle_s)
+                await asyncio.sleep(OUTBOX_GATHER_S)
 
 
 async def run_job(job: Job, stop: asyncio.Event) -> None:

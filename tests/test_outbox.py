@@ -316,3 +316,30 @@ async def test_a_send_that_cannot_be_recorded_is_retried_then_reported(
     # still leased: sent again only once its lease has run out
     assert store.claim_outbox(clock() + timedelta(seconds=30)) == []
     assert len(store.claim_outbox(clock() + timedelta(seconds=61))) == 1
+
+
+async def test_server_loop_takes_the_replies_of_a_burst_in_one_claim() -> None:
+    """Woken by one queued reply, the server's outbox loop waits a moment for the replies
+    of the messages handled meanwhile, so one claim takes them all."""
+    from bot.web import run_outbox
+
+    class CountingWorker:
+        rounds = 0
+
+        async def run_once(self) -> int:
+            self.rounds += 1
+            return 0
+
+    worker = CountingWorker()
+    stop, wake = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(run_outbox(worker, stop, wake, idle_s=10))  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+    assert worker.rounds == 1  # nothing due: waiting for a wake
+    for _ in range(3):  # three messages handled within a few milliseconds
+        wake.set()
+        await asyncio.sleep(0.001)
+    await asyncio.sleep(0.05)
+    assert worker.rounds == 2
+    stop.set()
+    wake.set()
+    await asyncio.wait_for(task, timeout=5)

@@ -199,7 +199,7 @@ class SqlStore:
                 # of the one before it and never takes a member's second message while
                 # another worker sends the first.
                 conn.execute(select(func.pg_advisory_xact_lock(OUTBOX_CLAIM_LOCK)))
-            conn.execute(
+            lease = (
                 update(outbox)
                 .where(outbox.c.id.in_(ids.scalar_subquery()))
                 .values(
@@ -208,9 +208,14 @@ class SqlStore:
                     lease_until=now + timedelta(seconds=lease_s),
                 )
             )
-            rows = conn.execute(
-                select(outbox).where(outbox.c.lease_token == token).order_by(outbox.c.id)
-            ).all()
+            rows: Sequence[Row[Any]]
+            if self._engine.dialect.update_returning:  # PostgreSQL, SQLite 3.35+
+                rows = sorted(conn.execute(lease.returning(*outbox.c)).all(), key=_row_id)
+            else:
+                conn.execute(lease)
+                rows = conn.execute(
+                    select(outbox).where(outbox.c.lease_token == token).order_by(outbox.c.id)
+                ).all()
             items: list[OutboxItem] = []
             for row in rows:
                 try:
@@ -377,6 +382,10 @@ class SqlStore:
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def _row_id(row: Row[Any]) -> int:
+    return int(row.id)
 
 
 def _wiped(status: str) -> dict[str, Any]:
