@@ -589,8 +589,8 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
 def serve_processes(processes: int, make_app: Callable[[], Starlette], options: Any) -> int:
     """WEB_CONCURRENCY: `processes` complete servers (each with its outbox worker and jobs,
-    as several machines would run them) accepting on one socket. One process runs the core
-    on one CPU at a time (the GIL); on PostgreSQL, several share the work safely."""
+    as several machines would run them) on one port. One process runs the core on one CPU
+    at a time (the GIL); on PostgreSQL, several share the work safely."""
     import socket
 
     import uvicorn
