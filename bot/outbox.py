@@ -147,11 +147,22 @@ class OutboxWorker:
         """Claim the due items and try each once; return how many were claimed."""
         p = self._policy
         # The store is synchronous (SQLAlchemy): run it in a thread to keep the loop free.
-        items = await asyncio.to_thread(self._store.claim_outbox, self._clock(), p.batch, p.lease_s)
+        claimed_at = self._clock()
+        items = await asyncio.to_thread(self._store.claim_outbox, claimed_at, p.batch, p.lease_s)
+        lease_until = claimed_at + timedelta(seconds=p.lease_s)
         held: dict[tuple[Channel, str], datetime] = {}
         self._sent = _SentLog(self._store, self._clock, self._sleep)
         try:
-            for item in items:
+            for n, item in enumerate(items):
+                if self._late(item, lease_until):
+                    # The lease could run out during this send (the batch took long: desk
+                    # operations waiting for the group's rate limit), and another worker
+                    # may take the item meanwhile: leave the rest of the batch to be
+                    # claimed again once the lease is over, rather than send it twice.
+                    logger.warning(
+                        "outbox: %d item(s) left for their lease to run out", len(items) - n
+                    )
+                    break
                 recipient = (item.channel, item.address)
                 if recipient in held:
                     # An earlier message to this recipient waits for a retry: this one waits
@@ -165,6 +176,11 @@ class OutboxWorker:
         finally:
             await self._sent.close()  # every send is recorded before the next claim
         return len(items)
+
+    def _late(self, item: OutboxItem, lease_until: datetime) -> bool:
+        """True when pacing plus the longest send could end after the lease."""
+        longest = self._policy.pacing_s.get(item.channel, 0.0) + self._policy.send_timeout_s
+        return self._clock() + timedelta(seconds=longest) > lease_until
 
     async def _handle(self, item: OutboxItem) -> datetime | None:
         """Try one item; return when it is due again if it is to be retried."""

@@ -343,3 +343,28 @@ async def test_server_loop_takes_the_replies_of_a_burst_in_one_claim() -> None:
     stop.set()
     wake.set()
     await asyncio.wait_for(task, timeout=5)
+
+
+async def test_a_batch_that_runs_long_leaves_the_rest_to_its_lease(clock: FakeClock) -> None:
+    """Slow sends (desk operations waiting for the group's rate limit) must not outlast the
+    lease: what could still be sending when the lease runs out, and be taken by another
+    worker meanwhile, is left for a later claim instead of being sent twice."""
+    store = MemoryStore()
+    sender = FakeSender(clock)
+    _enqueue(store, "a", "b", "c", channel=Channel.TELEGRAM, to="555")
+    worker = _worker(store, sender, clock, lease_s=60.0, send_timeout_s=20.0)
+    other = _worker(store, FakeSender(clock), clock, lease_s=60.0, send_timeout_s=20.0)
+
+    async def slow_send(item: OutboxItem) -> None:
+        clock.advance(25)
+        sender.delivered.append((item.address, item.text, clock()))
+
+    sender.send = slow_send  # type: ignore[method-assign]
+    assert await worker.run_once() == 3
+    # a at 0-25 s, b at 25-50 s; c could end after 60 s: left alone
+    assert [t for _, t, _ in sender.delivered] == ["a", "b"]
+    assert await other.run_once() == 0  # still leased
+    clock.advance(15)  # the lease is over
+    await _drain(worker, clock, rounds=3)
+    await _drain(other, clock, rounds=3)
+    assert [t for _, t, _ in sender.delivered] == ["a", "b", "c"]
