@@ -51,6 +51,7 @@ class Config:
     faq_dir: Path = PACKAGE_ROOT / "faq"
     locales_dir: Path = PACKAGE_ROOT / "locales"
     log_level: str = "INFO"
+    web_concurrency: int = 1  # `hotline serve` processes on one port (PostgreSQL only)
 
     @property
     def is_sqlite(self) -> bool:
@@ -170,6 +171,7 @@ class Config:
             faq_dir=Path(get("FAQ_DIR") or PACKAGE_ROOT / "faq"),
             locales_dir=Path(get("LOCALES_DIR") or PACKAGE_ROOT / "locales"),
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
+            web_concurrency=integer("WEB_CONCURRENCY", 1, 1),
         )
         cfg._check_channels()
         return cfg

@@ -68,6 +68,58 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class _SentLog:
+    """Records sends in the background, so the next send need not wait for the database:
+    the items sent while one recording runs are recorded together by the next one (one
+    transaction, one commit), and each is recorded as soon as the database allows, which
+    keeps the window small in which a crash would have a sent item sent again."""
+
+    def __init__(self, store: Store, clock: Clock, sleep: Sleep) -> None:
+        self._store = store
+        self._clock = clock
+        self._sleep = sleep
+        self._waiting: list[int] = []
+        self._task: asyncio.Task[None] | None = None
+        self._failed: StorageUnavailable | None = None
+
+    def add(self, item_id: int) -> None:
+        self._waiting.append(item_id)
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._record())
+
+    async def _record(self) -> None:
+        try:
+            while self._waiting:
+                ids, self._waiting = self._waiting, []
+                await self._record_now(ids)
+        except StorageUnavailable as exc:
+            self._failed = exc  # for close(); those items are sent again after their lease
+        finally:
+            self._task = None
+
+    async def _record_now(self, ids: list[int]) -> None:
+        # Sent but not recorded means sent again once the lease runs out: insist a little.
+        for attempt in range(3):
+            try:
+                await asyncio.to_thread(self._store.mark_sent_many, ids, self._clock())
+            except StorageUnavailable:
+                if attempt == 2:
+                    raise
+                logger.warning("%d outbox item(s) sent; recording failed, retrying", len(ids))
+                await self._sleep(1.0)
+            else:
+                return
+
+    async def close(self) -> None:
+        """Wait until every send so far is recorded; raise StorageUnavailable if one could
+        not be."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+        if self._failed is not None:
+            failed, self._failed = self._failed, None
+            raise failed
+
+
 class OutboxWorker:
     """Claims due outbox items and sends them. One per process is enough; many are safe."""
 
@@ -89,25 +141,46 @@ class OutboxWorker:
         self._rng = rng or random.Random()
         self._next_send: dict[Channel, datetime] = {}  # pacing, per channel
         self._paused_until: dict[Channel, datetime] = {}  # after a provider's retry_after
+        self._sent = _SentLog(store, clock, sleep)
 
     async def run_once(self) -> int:
         """Claim the due items and try each once; return how many were claimed."""
         p = self._policy
         # The store is synchronous (SQLAlchemy): run it in a thread to keep the loop free.
-        items = await asyncio.to_thread(self._store.claim_outbox, self._clock(), p.batch, p.lease_s)
+        claimed_at = self._clock()
+        items = await asyncio.to_thread(self._store.claim_outbox, claimed_at, p.batch, p.lease_s)
+        lease_until = claimed_at + timedelta(seconds=p.lease_s)
         held: dict[tuple[Channel, str], datetime] = {}
-        for item in items:
-            recipient = (item.channel, item.address)
-            if recipient in held:
-                # An earlier message to this recipient waits for a retry: this one waits with
-                # it (same due time, so the claim's id order keeps them in sequence), or a
-                # member would get the menu before the greeting it follows.
-                await asyncio.to_thread(self._store.release, item.id, held[recipient])
-                continue
-            retry_at = await self._handle(item)
-            if retry_at is not None:
-                held[recipient] = retry_at
+        self._sent = _SentLog(self._store, self._clock, self._sleep)
+        try:
+            for n, item in enumerate(items):
+                if self._late(item, lease_until):
+                    # The lease could run out during this send (the batch took long: desk
+                    # operations waiting for the group's rate limit), and another worker
+                    # may take the item meanwhile: leave the rest of the batch to be
+                    # claimed again once the lease is over, rather than send it twice.
+                    logger.warning(
+                        "outbox: %d item(s) left for their lease to run out", len(items) - n
+                    )
+                    break
+                recipient = (item.channel, item.address)
+                if recipient in held:
+                    # An earlier message to this recipient waits for a retry: this one waits
+                    # with it (same due time, so the claim's id order keeps them in sequence),
+                    # or a member would get the menu before the greeting it follows.
+                    await asyncio.to_thread(self._store.release, item.id, held[recipient])
+                    continue
+                retry_at = await self._handle(item)
+                if retry_at is not None:
+                    held[recipient] = retry_at
+        finally:
+            await self._sent.close()  # every send is recorded before the next claim
         return len(items)
+
+    def _late(self, item: OutboxItem, lease_until: datetime) -> bool:
+        """True when pacing plus the longest send could end after the lease."""
+        longest = self._policy.pacing_s.get(item.channel, 0.0) + self._policy.send_timeout_s
+        return self._clock() + timedelta(seconds=longest) > lease_until
 
     async def _handle(self, item: OutboxItem) -> datetime | None:
         """Try one item; return when it is due again if it is to be retried."""
@@ -123,22 +196,9 @@ class OutboxWorker:
             return await self._failed(item, exc)
         except Exception as exc:  # any sender bug or network error: retry later
             return await self._failed(item, exc)
-        await self._mark_sent(item)
+        logger.debug("outbox item %d sent over %s", item.id, item.channel.value)
+        self._sent.add(item.id)
         return None
-
-    async def _mark_sent(self, item: OutboxItem) -> None:
-        # Sent but not recorded means sent again once the lease runs out: insist a little.
-        for attempt in range(3):
-            try:
-                await asyncio.to_thread(self._store.mark_sent, item.id, self._clock())
-            except StorageUnavailable:
-                if attempt == 2:
-                    raise
-                logger.warning("outbox item %d sent; recording it failed, retrying", item.id)
-                await self._sleep(1.0)
-            else:
-                logger.debug("outbox item %d sent over %s", item.id, item.channel.value)
-                return
 
     async def _pace(self, channel: Channel) -> None:
         interval = self._policy.pacing_s.get(channel, 0.0)

@@ -100,9 +100,9 @@ class Hotline:
             if msg.provider_id and not tx.claim_inbound(f"{msg.channel}:{msg.provider_id}", now):
                 logger.info("duplicate %s delivery ignored", msg.channel)
                 return Handled((), duplicate=True)
-            contact = tx.get_or_create_contact(msg.channel, msg.sender, now)
-            if tx.lock_contact(contact.id):
-                contact = tx.get_contact(contact.id) or contact  # fresh state under the lock
+            # read under the contact's lock: its state is fresh even if another process
+            # handled the member's previous message a moment ago
+            contact = tx.get_or_create_contact(msg.channel, msg.sender, now, lock=True)
             outcome = router.handle(msg, contact.state, now)
             if self._case_over(tx, contact, msg, outcome, now):
                 # the case was closed too long ago (or erased): the bot answers this message

@@ -9,7 +9,9 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sys
 import threading
 from collections.abc import (
     AsyncIterator,
@@ -62,7 +64,11 @@ CASE_TIMER_INTERVAL_S = 15.0
 CORE_THREADS_SQLITE = 4
 CORE_THREADS_PG = 8
 OUTBOX_IDLE_S = 1.0  # poll for items queued by other processes; our own wake the worker
+# once woken, let the replies of other messages handled meanwhile be queued too, so one
+# claim (a transaction) takes several
+OUTBOX_GATHER_S = 0.01
 SHUTDOWN_GRACE_S = 10.0
+GIL_SWITCH_INTERVAL_S = 0.001  # see cmd_serve
 # Loggers that would print request URLs (with the bot token) or payloads at INFO/DEBUG.
 QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "hpack", "watchfiles")
 
@@ -101,6 +107,10 @@ class SerialStore:
     def mark_sent(self, item_id: int, now: datetime) -> None:
         with self._lock:
             self._store.mark_sent(item_id, now)
+
+    def mark_sent_many(self, item_ids: Sequence[int], now: datetime) -> None:
+        with self._lock:
+            self._store.mark_sent_many(item_ids, now)
 
     def mark_retry(self, item_id: int, retry_at: datetime, error: str) -> None:
         with self._lock:
@@ -165,6 +175,7 @@ async def run_outbox(
         if handled == 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=idle_s)
+                await asyncio.sleep(OUTBOX_GATHER_S)
 
 
 async def run_job(job: Job, stop: asyncio.Event) -> None:
@@ -539,18 +550,92 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     import uvicorn
 
     configure_logging(config, bool(getattr(args, "verbose", False)))
-    app = create_app(config, worker=not args.no_worker, polling=args.polling)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port or config.port,
-        lifespan="on",
-        access_log=False,  # request lines are noise here, and privacy is the default
-        ws="none",
-        log_level=logging.getLevelName(logging.getLogger().level).lower(),
-        timeout_graceful_shutdown=int(SHUTDOWN_GRACE_S),
-    )
-    return 0
+    # A core thread coming back from the database (holding SQLite's write lock, or a
+    # contact's row lock) waits for the GIL while the event loop thread runs, up to the
+    # switch interval (5 ms by default) each time; that wait, repeated under the lock, was
+    # what bounded the throughput. 1 ms costs next to nothing.
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    processes = config.web_concurrency
+    if processes > 1 and config.is_sqlite:
+        logger.warning(
+            "WEB_CONCURRENCY=%d ignored: SQLite takes one writer at a time, so one process "
+            "serves (use PostgreSQL for several)",
+            processes,
+        )
+        processes = 1
+    if processes > 1 and args.polling:
+        raise ConfigError("--polling needs WEB_CONCURRENCY=1: only one process may poll")
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port or config.port,
+        "lifespan": "on",
+        "access_log": False,  # request lines are noise here, and privacy is the default
+        "ws": "none",
+        "log_level": logging.getLevelName(logging.getLogger().level).lower(),
+        "timeout_graceful_shutdown": int(SHUTDOWN_GRACE_S),
+        # uvicorn reads WEB_CONCURRENCY itself (and wants an import string then): the
+        # processes are ours, each runs one uvicorn server
+        "workers": 1,
+    }
+
+    def make_app() -> Starlette:
+        return create_app(config, worker=not args.no_worker, polling=args.polling)
+
+    if processes == 1:
+        uvicorn.run(make_app(), **options)
+        return 0
+    return serve_processes(processes, make_app, options)
+
+
+def serve_processes(processes: int, make_app: Callable[[], Starlette], options: Any) -> int:
+    """WEB_CONCURRENCY: `processes` complete servers (each with its outbox worker and jobs,
+    as several machines would run them) on one port. One process runs the core on one CPU
+    at a time (the GIL); on PostgreSQL, several share the work safely."""
+    import socket
+
+    import uvicorn
+
+    address = (options["host"], options["port"])
+    socket.create_server(address, reuse_port=True).close()  # the port is free: fail here
+    children: list[int] = []
+    for _ in range(processes):
+        pid = os.fork()  # before any thread or event loop exists in this process
+        if pid == 0:  # pragma: no cover - the child process
+            code = 1
+            try:
+                # A socket of its own on the shared port (SO_REUSEPORT): the kernel spreads
+                # new connections evenly, where one shared socket lets the busiest process
+                # take most keep-alive connections.
+                sock = socket.create_server(address, reuse_port=True, backlog=2048)
+                uvicorn.Server(uvicorn.Config(make_app(), **options)).run(sockets=[sock])
+                code = 0
+            finally:
+                os._exit(code)
+        children.append(pid)
+    logger.info("hotline serve: %d processes", processes)
+
+    stopped: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        if signum != signal.SIGHUP:
+            stopped.append(signum)
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, forward)
+    # Ctrl-C reaches every process of the terminal's group: the children stop by themselves
+    signal.signal(signal.SIGINT, lambda _signum, _frame: None)
+    failed = 0
+    for child in children:
+        _pid, status = os.waitpid(child, 0)
+        code = os.waitstatus_to_exitcode(status)
+        # uvicorn ends by raising the signal it stopped for again: that is a clean stop
+        if code != 0 and not (stopped and -code in (signal.SIGTERM, signal.SIGINT)):
+            failed += 1
+            forward(signal.SIGTERM, None)  # one went down: stop the others too
+    return 1 if failed else 0
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

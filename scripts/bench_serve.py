@@ -1,13 +1,14 @@
 """Server benchmark: `hotline serve` under load from many senders over /sms and /telegram.
 
-Starts `hotline serve --port N` as a subprocess (SQLite in a temp dir, then PostgreSQL after
-`hotline db upgrade` with its tables emptied), a local fake Telegram Bot API for the replies
-that go out through the outbox, and drives signed Twilio requests and secret-bearing Telegram
-updates from many senders at a set concurrency (loopback only). Each sender's messages go one
-after the other, as a person's would. Prints requests/s and p50/p90/p99 latency, then checks
-that every request was answered exactly once: each SMS's TwiML and each Telegram chat's
-sendMessage sequence must equal what the same conversation gives in-process (router +
-in-memory store); a missing, doubled or reordered message is reported.
+Starts `hotline serve --port N` as a subprocess (SQLite in a temp dir, then PostgreSQL in a
+fresh schema made for the run by `hotline db upgrade` and dropped afterwards), a local fake
+Telegram Bot API for the replies that go out through the outbox, and drives signed Twilio
+requests and secret-bearing Telegram updates from many senders at a set concurrency
+(loopback only). Each sender's messages go one after the other, as a person's would.
+Prints requests/s and p50/p90/p99 latency, then checks that every request was answered
+exactly once: each SMS's TwiML and each Telegram chat's sendMessage sequence must equal what
+the same conversation gives in-process (router + in-memory store); a missing, doubled or
+reordered message is reported.
 
     .venv/bin/python scripts/bench_serve.py [--requests 3000] [--concurrency 32]
         [--senders 500] [--rate 0] [--db sqlite,postgres] [--pg-url URL]
@@ -23,6 +24,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import shutil
 import socket
 import statistics
@@ -32,6 +34,8 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections import defaultdict, deque
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.channels.sms import split_sms  # noqa: E402
 from bot.channels.telegram import keyboard, split_text  # noqa: E402
+from bot.config import Config  # noqa: E402
 from bot.models import Channel, Inbound, Lang  # noqa: E402
 from bot.router import Router  # noqa: E402
 from bot.service import Hotline, reply_payload  # noqa: E402
@@ -79,12 +84,19 @@ class Sender:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
+    """User + system CPU time of a process and its running children so far (the processes
+    of WEB_CONCURRENCY); Linux /proc, 0 elsewhere."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = [
+            int(c)
+            for task in Path(f"/proc/{pid}/task").iterdir()
+            for c in (task / "children").read_text().split()
+        ]
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(c) for c in children)
 
 
 @dataclass
@@ -354,11 +366,26 @@ async def wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float 
     raise RuntimeError("the server did not become healthy")
 
 
-def prepare_postgres(url: str, env: dict[str, str]) -> None:
-    from sqlalchemy import create_engine, text
+@contextmanager
+def pg_schema(base_url: str) -> Iterator[str]:
+    """A fresh schema for this run (dropped afterwards); yields the URL that selects it, so a
+    run never touches the tables of the database's default schema."""
+    from sqlalchemy import create_engine, make_url, text
 
-    from bot.storage.schema import ALL_TABLES
+    schema = f"hotline_bench_{secrets.token_hex(6)}"
+    engine = create_engine(base_url, connect_args={"connect_timeout": 5})
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = make_url(base_url).set(query={"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
 
+
+def upgrade_database(env: dict[str, str]) -> None:
     subprocess.run(
         [sys.executable, "-m", "bot", "db", "upgrade"],
         cwd=ROOT,
@@ -366,11 +393,6 @@ def prepare_postgres(url: str, env: dict[str, str]) -> None:
         check=True,
         capture_output=True,
     )
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        names = ", ".join(t.name for t in ALL_TABLES)
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -386,8 +408,17 @@ async def run_one(
     fake.clear()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
-        database_url = f"sqlite:///{tmp}/hotline.db" if db == "sqlite" else args.pg_url
+    with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp, ExitStack() as stack:
+        database_url = f"sqlite:///{tmp}/hotline.db"
+        if db == "postgres":
+            try:
+                database_url = stack.enter_context(pg_schema(args.pg_url))
+            except Exception as exc:
+                print(
+                    f"postgres: skipped ({type(exc).__name__}: the server at --pg-url is "
+                    "unreachable)"
+                )
+                return True
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_"))},
             "DATABASE_URL": database_url,
@@ -412,12 +443,9 @@ async def run_one(
         env["FAQ_DIR"], env["LOCALES_DIR"] = str(content / "faq"), str(content / "locales")
         if db == "postgres":
             try:
-                prepare_postgres(database_url, env)
+                upgrade_database(env)
             except Exception as exc:
-                print(
-                    f"postgres: skipped ({type(exc).__name__}: the server at --pg-url is "
-                    "unreachable or `hotline db upgrade` failed)"
-                )
+                print(f"postgres: skipped ({type(exc).__name__}: `hotline db upgrade` failed)")
                 return True
         log = Path(tmp) / "server.log"
         proc = start_server(port, env, log)
@@ -554,6 +582,10 @@ def main() -> int:
     p.add_argument("--drain-timeout", type=float, default=60.0)
     p.add_argument("--seed", type=int, default=5)
     args = p.parse_args()
+    # postgresql:// as in TEST_DATABASE_URL -> the driver the bot uses (psycopg 3)
+    args.pg_url = Config.from_env(
+        {"DATABASE_URL": args.pg_url, "HOTLINE_SECRET_KEY": KEY}
+    ).database_url
     started = datetime.now(UTC)
     code = asyncio.run(main_async(args))
     print(f"\n(bench_serve finished in {(datetime.now(UTC) - started).total_seconds():.0f}s)")

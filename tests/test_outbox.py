@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import time
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -263,3 +265,106 @@ def test_backoff_grows_and_is_capped() -> None:
     policy = OutboxPolicy(base_delay_s=2, max_delay_s=60, jitter=0.0)
     rng = random.Random(1)
     assert [policy.backoff(n, rng) for n in (1, 2, 3, 4, 10)] == [2, 4, 8, 16, 60]
+
+
+class RecordingStore(MemoryStore):
+    """Counts the transactions that record sends; each takes a moment (a commit)."""
+
+    def __init__(self, *, fail: int = 0) -> None:
+        super().__init__()
+        self.recorded: list[list[int]] = []
+        self.fail = fail
+
+    def mark_sent_many(self, item_ids: Sequence[int], now: datetime) -> None:
+        if self.fail:
+            self.fail -= 1
+            raise StorageUnavailable("the database is unavailable (OperationalError)")
+        time.sleep(0.02)
+        self.recorded.append(list(item_ids))
+        super().mark_sent_many(item_ids, now)
+
+
+async def test_sends_finished_meanwhile_are_recorded_together(clock: FakeClock) -> None:
+    store = RecordingStore()
+    sender = FakeSender(clock)
+    ids = _enqueue(store, *(f"m{i}" for i in range(6)), channel=Channel.TELEGRAM)
+    worker = _worker(store, sender, clock)
+
+    async def slow_send(item: OutboxItem) -> None:
+        await asyncio.sleep(0.005)  # the next send starts before the last one is recorded
+        sender.delivered.append((item.address, item.text, clock()))
+
+    sender.send = slow_send  # type: ignore[method-assign]
+    assert await worker.run_once() == 6
+    # every send recorded once, before run_once returned, in fewer transactions than sends
+    assert sorted(i for batch in store.recorded for i in batch) == ids
+    assert len(store.recorded) < len(ids)
+    assert store.claim_outbox(clock() + timedelta(days=1)) == []
+
+
+async def test_a_send_that_cannot_be_recorded_is_retried_then_reported(
+    clock: FakeClock,
+) -> None:
+    store = RecordingStore(fail=3)
+    sender = FakeSender(clock)
+    _enqueue(store, "hello", channel=Channel.TELEGRAM)
+    worker = _worker(store, sender, clock)
+    with pytest.raises(StorageUnavailable):
+        await worker.run_once()
+    assert [t for _, t, _ in sender.delivered] == ["hello"]
+    assert store.recorded == []
+    # still leased: sent again only once its lease has run out
+    assert store.claim_outbox(clock() + timedelta(seconds=30)) == []
+    assert len(store.claim_outbox(clock() + timedelta(seconds=61))) == 1
+
+
+async def test_server_loop_takes_the_replies_of_a_burst_in_one_claim() -> None:
+    """Woken by one queued reply, the server's outbox loop waits a moment for the replies
+    of the messages handled meanwhile, so one claim takes them all."""
+    from bot.web import run_outbox
+
+    class CountingWorker:
+        rounds = 0
+
+        async def run_once(self) -> int:
+            self.rounds += 1
+            return 0
+
+    worker = CountingWorker()
+    stop, wake = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(run_outbox(worker, stop, wake, idle_s=10))  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+    assert worker.rounds == 1  # nothing due: waiting for a wake
+    for _ in range(3):  # three messages handled within a few milliseconds
+        wake.set()
+        await asyncio.sleep(0.001)
+    await asyncio.sleep(0.05)
+    assert worker.rounds == 2
+    stop.set()
+    wake.set()
+    await asyncio.wait_for(task, timeout=5)
+
+
+async def test_a_batch_that_runs_long_leaves_the_rest_to_its_lease(clock: FakeClock) -> None:
+    """Slow sends (desk operations waiting for the group's rate limit) must not outlast the
+    lease: what could still be sending when the lease runs out, and be taken by another
+    worker meanwhile, is left for a later claim instead of being sent twice."""
+    store = MemoryStore()
+    sender = FakeSender(clock)
+    _enqueue(store, "a", "b", "c", channel=Channel.TELEGRAM, to="555")
+    worker = _worker(store, sender, clock, lease_s=60.0, send_timeout_s=20.0)
+    other = _worker(store, FakeSender(clock), clock, lease_s=60.0, send_timeout_s=20.0)
+
+    async def slow_send(item: OutboxItem) -> None:
+        clock.advance(25)
+        sender.delivered.append((item.address, item.text, clock()))
+
+    sender.send = slow_send  # type: ignore[method-assign]
+    assert await worker.run_once() == 3
+    # a at 0-25 s, b at 25-50 s; c could end after 60 s: left alone
+    assert [t for _, t, _ in sender.delivered] == ["a", "b"]
+    assert await other.run_once() == 0  # still leased
+    clock.advance(15)  # the lease is over
+    await _drain(worker, clock, rounds=3)
+    await _drain(other, clock, rounds=3)
+    assert [t for _, t, _ in sender.delivered] == ["a", "b", "c"]

@@ -46,6 +46,7 @@ from telegram.ext import AIORateLimiter, Application
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels import log_failure
+from bot.channels.botapi import AiohttpRequest
 from bot.config import Config
 from bot.errors import ConfigError, DeliveryError, StorageUnavailable
 from bot.models import Channel, Inbound, Lang
@@ -395,11 +396,15 @@ def build_application(config: Config) -> TelegramApp:
         .base_file_url(f"{api}/file/bot")
         .updater(None)
         .rate_limiter(AIORateLimiter(overall_max_rate=config.telegram_rate_limit, max_retries=0))
-        .connection_pool_size(16)
-        .pool_timeout(5.0)
-        .connect_timeout(5.0)
-        .read_timeout(10.0)
-        .write_timeout(10.0)
+        .request(
+            AiohttpRequest(
+                connection_pool_size=16,
+                pool_timeout=5.0,
+                connect_timeout=5.0,
+                read_timeout=10.0,
+                write_timeout=10.0,
+            )
+        )
         .build()
     )
 

@@ -6,6 +6,7 @@ and are hashed or encrypted inside the backend; nothing here is ever logged.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -149,9 +150,15 @@ class Transaction(Protocol):
         """Record a provider event id ("sms:SM..", "tg:123"); False if it was seen before."""
         ...
 
-    def get_or_create_contact(self, channel: Channel, address: str, now: datetime) -> Contact:
+    def get_or_create_contact(
+        self, channel: Channel, address: str, now: datetime, *, lock: bool = False
+    ) -> Contact:
         """The contact, created if new. A new contact that had opted out before erasing its
-        data starts opted out (its hashed marker is folded into the new contact)."""
+        data starts opted out (its hashed marker is folded into the new contact).
+
+        With `lock`, concurrent messages of the contact are serialised as by `lock_contact`,
+        in the same statement (SELECT ... FOR UPDATE on PostgreSQL), and the state returned
+        is the one read under the lock."""
         ...
 
     def find_contact(self, channel: Channel, address: str) -> Contact | None: ...
@@ -244,6 +251,11 @@ class Store(Protocol):
 
     def mark_sent(self, item_id: int, now: datetime) -> None:
         """Record delivery; the body, address and payload are wiped at once."""
+        ...
+
+    def mark_sent_many(self, item_ids: Sequence[int], now: datetime) -> None:
+        """`mark_sent` for several items in one transaction (the worker records the sends
+        that finished while the previous recording ran)."""
         ...
 
     def mark_retry(self, item_id: int, retry_at: datetime, error: str) -> None:

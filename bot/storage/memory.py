@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -164,11 +164,15 @@ class MemoryStore:
         return row
 
     def mark_sent(self, item_id: int, now: datetime) -> None:
+        self.mark_sent_many([item_id], now)
+
+    def mark_sent_many(self, item_ids: Sequence[int], now: datetime) -> None:
         with self._locked():
-            row = self._finish(item_id, "sent", only_leased=False)
-            if row is not None:
-                row.address = row.text = row.payload = None
-                row.sent_at, row.attempts = now, row.attempts + 1
+            for item_id in item_ids:
+                row = self._finish(item_id, "sent", only_leased=False)
+                if row is not None:
+                    row.address = row.text = row.payload = None
+                    row.sent_at, row.attempts = now, row.attempts + 1
 
     def mark_retry(self, item_id: int, retry_at: datetime, error: str) -> None:
         with self._locked():
@@ -280,7 +284,10 @@ class MemoryTransaction:
                 return contact_id
         return None
 
-    def get_or_create_contact(self, channel: Channel, address: str, now: datetime) -> Contact:
+    def get_or_create_contact(
+        self, channel: Channel, address: str, now: datetime, *, lock: bool = False
+    ) -> Contact:
+        # `lock`: the database lock is held for the whole transaction already
         contact_id = self._find(channel, address)
         if contact_id is None:
             marked = self._t.markers.pop((channel, address), None) is not None

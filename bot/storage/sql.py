@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import secrets
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -25,6 +25,7 @@ from sqlalchemy import (
     Engine,
     Row,
     and_,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -198,7 +199,7 @@ class SqlStore:
                 # of the one before it and never takes a member's second message while
                 # another worker sends the first.
                 conn.execute(select(func.pg_advisory_xact_lock(OUTBOX_CLAIM_LOCK)))
-            conn.execute(
+            lease = (
                 update(outbox)
                 .where(outbox.c.id.in_(ids.scalar_subquery()))
                 .values(
@@ -207,9 +208,14 @@ class SqlStore:
                     lease_until=now + timedelta(seconds=lease_s),
                 )
             )
-            rows = conn.execute(
-                select(outbox).where(outbox.c.lease_token == token).order_by(outbox.c.id)
-            ).all()
+            rows: Sequence[Row[Any]]
+            if self._engine.dialect.update_returning:  # PostgreSQL, SQLite 3.35+
+                rows = sorted(conn.execute(lease.returning(*outbox.c)).all(), key=_row_id)
+            else:
+                conn.execute(lease)
+                rows = conn.execute(
+                    select(outbox).where(outbox.c.lease_token == token).order_by(outbox.c.id)
+                ).all()
             items: list[OutboxItem] = []
             for row in rows:
                 try:
@@ -235,10 +241,15 @@ class SqlStore:
         )
 
     def mark_sent(self, item_id: int, now: datetime) -> None:
+        self.mark_sent_many([item_id], now)
+
+    def mark_sent_many(self, item_ids: Sequence[int], now: datetime) -> None:
+        if not item_ids:
+            return
         with self._begin() as conn:
             conn.execute(
                 update(outbox)
-                .where(outbox.c.id == item_id)
+                .where(outbox.c.id.in_(list(item_ids)))
                 .values(**_wiped("sent"), sent_at=now, attempts=outbox.c.attempts + 1)
             )
 
@@ -373,6 +384,10 @@ class SqlStore:
         self._engine.dispose()
 
 
+def _row_id(row: Row[Any]) -> int:
+    return int(row.id)
+
+
 def _wiped(status: str) -> dict[str, Any]:
     return {
         "status": status,
@@ -403,6 +418,36 @@ def _case(row: Row[Any], keys: Keyring) -> Case:
     )
 
 
+class _Statements:
+    """The statements of every inbound message, built once per dialect and executed with
+    parameters: building SQLAlchemy constructs anew for each call cost more CPU than running
+    them. (The compiled SQL is cached by SQLAlchemy either way.)"""
+
+    def __init__(self, pg: bool) -> None:
+        dialect_insert = postgresql.insert if pg else sqlite.insert
+        # rowcount of an INSERT is only kept when asked for (SQLAlchemy 2).
+        self.claim_inbound = (
+            dialect_insert(inbound_keys)
+            .on_conflict_do_nothing()
+            .execution_options(preserve_rowcount=True)
+        )
+        by_hashes = select(contacts).where(
+            contacts.c.addr_hash.in_(bindparam("hashes", expanding=True))
+        )
+        self.contact = by_hashes
+        self.contact_locked = by_hashes.with_for_update() if pg else by_hashes
+        self.save_state = update(contacts).where(contacts.c.id == bindparam("contact_id"))
+        self.count = dialect_insert(counters).on_conflict_do_update(
+            index_elements=["hour", "name", "entry_id", "lang"],
+            set_={"n": counters.c.n + 1},
+        )
+        self.enqueue = insert(outbox)
+        self.add_transcript = insert(transcripts)
+
+
+_STATEMENTS = {pg: _Statements(pg) for pg in (False, True)}
+
+
 class SqlTransaction:
     """`Transaction` on one SQL connection inside BEGIN ... COMMIT."""
 
@@ -410,6 +455,10 @@ class SqlTransaction:
         self._conn = conn
         self._keys = keyring
         self._pg = pg
+        self._sql = _STATEMENTS[pg]
+        # (channel, address) -> (address hash, encrypted address) of contacts read in this
+        # transaction, for the replies queued to them; gone with the transaction
+        self._addresses: dict[tuple[Channel, str], tuple[str, str]] = {}
 
     def _insert(self, table: Any) -> Any:
         return (postgresql.insert if self._pg else sqlite.insert)(table)
@@ -418,10 +467,8 @@ class SqlTransaction:
 
     def claim_inbound(self, key: str, now: datetime) -> bool:
         hashes = self._keys.inbound_hashes(key)
-        stmt = self._insert(inbound_keys).values(key_hash=hashes[0], claimed_at=now)
-        # rowcount of an INSERT is only kept when asked for (SQLAlchemy 2).
-        stmt = stmt.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
-        inserted = self._conn.execute(stmt).rowcount == 1
+        params = {"key_hash": hashes[0], "claimed_at": now}
+        inserted = self._conn.execute(self._sql.claim_inbound, params).rowcount == 1
         if inserted and len(hashes) > 1:
             # Seen before the newest key was configured?
             old = self._conn.execute(
@@ -436,35 +483,42 @@ class SqlTransaction:
         self, channel: Channel, address: str, *, lock: bool = False
     ) -> Row[Any] | None:
         hashes = self._keys.address_hashes(channel, address)
-        query = select(contacts).where(contacts.c.addr_hash.in_(hashes))
-        if lock and self._pg:
-            query = query.with_for_update()
-        return self._conn.execute(query).first()
+        query = self._sql.contact_locked if lock else self._sql.contact
+        return self._conn.execute(query, {"hashes": hashes}).first()
 
-    def _to_contact(self, row: Row[Any]) -> Contact:
+    def _to_contact(self, row: Row[Any], address: str | None = None) -> Contact:
+        """The contact of `row`; `address` when the row was looked up by it (its hash), which
+        spares decrypting the stored copy."""
         channel = Channel(row.channel)
-        address = self._keys.decrypt(row.addr_enc)
+        if address is None:
+            address = self._keys.decrypt(row.addr_enc)
         newest = self._keys.address_hash(channel, address)
+        addr_enc = row.addr_enc
         if row.addr_hash != newest:
             # Found under an older key: re-key the contact to the newest one.
+            addr_enc = self._keys.rotate(row.addr_enc)
             self._conn.execute(
                 update(contacts)
                 .where(contacts.c.id == row.id)
                 .values(
                     addr_hash=newest,
-                    addr_enc=self._keys.rotate(row.addr_enc),
+                    addr_enc=addr_enc,
                     state_enc=self._keys.rotate(row.state_enc),
                 )
             )
+        # what `enqueue` to this address in the same transaction would compute again
+        self._addresses[(channel, address)] = (newest, addr_enc)
         state = ContactState.from_dict(self._keys.decrypt_json(row.state_enc))
         return Contact(
             id=row.id, channel=channel, address=address, state=state, created_at=row.created_at
         )
 
-    def get_or_create_contact(self, channel: Channel, address: str, now: datetime) -> Contact:
-        row = self._contact_row(channel, address)
+    def get_or_create_contact(
+        self, channel: Channel, address: str, now: datetime, *, lock: bool = False
+    ) -> Contact:
+        row = self._contact_row(channel, address, lock=lock)
         if row is not None:
-            return self._to_contact(row)
+            return self._to_contact(row, address)
         hashes = self._keys.address_hashes(channel, address)
         marked = self._conn.execute(
             delete(optout_markers).where(optout_markers.c.addr_hash.in_(hashes))
@@ -481,13 +535,13 @@ class SqlTransaction:
         )
         self._conn.execute(stmt.on_conflict_do_nothing())
         # Either ours, or one another process committed a moment ago.
-        row = self._contact_row(channel, address)
+        row = self._contact_row(channel, address, lock=lock)
         assert row is not None
-        return self._to_contact(row)
+        return self._to_contact(row, address)
 
     def find_contact(self, channel: Channel, address: str) -> Contact | None:
         row = self._contact_row(channel, address)
-        return None if row is None else self._to_contact(row)
+        return None if row is None else self._to_contact(row, address)
 
     def get_contact(self, contact_id: int) -> Contact | None:
         row = self._conn.execute(select(contacts).where(contacts.c.id == contact_id)).first()
@@ -503,13 +557,13 @@ class SqlTransaction:
 
     def save_state(self, contact_id: int, state: ContactState, now: datetime) -> None:
         self._conn.execute(
-            update(contacts)
-            .where(contacts.c.id == contact_id)
-            .values(
-                state_enc=self._keys.encrypt_json(state.to_dict()),
-                opted_out=state.opted_out,
-                updated_at=now,
-            )
+            self._sql.save_state,
+            {
+                "contact_id": contact_id,
+                "state_enc": self._keys.encrypt_json(state.to_dict()),
+                "opted_out": state.opted_out,
+                "updated_at": now,
+            },
         )
 
     def is_opted_out(self, channel: Channel, address: str) -> bool:
@@ -574,13 +628,14 @@ class SqlTransaction:
         self, contact_id: int, case_id: int | None, direction: Direction, text: str, now: datetime
     ) -> None:
         self._conn.execute(
-            insert(transcripts).values(
-                contact_id=contact_id,
-                case_id=case_id,
-                direction=direction.value,
-                text_enc=self._keys.encrypt(text),
-                at=now,
-            )
+            self._sql.add_transcript,
+            {
+                "contact_id": contact_id,
+                "case_id": case_id,
+                "direction": direction.value,
+                "text_enc": self._keys.encrypt(text),
+                "at": now,
+            },
         )
 
     def transcript(self, contact_id: int, limit: int = 10) -> list[TranscriptLine]:
@@ -681,18 +736,24 @@ class SqlTransaction:
         now: datetime,
         payload: dict[str, Any] | None = None,
     ) -> int:
+        known = self._addresses.get((channel, address))
+        addr_hash, addr_enc = known or (
+            self._keys.address_hash(channel, address),
+            self._keys.encrypt(address),
+        )
         result = self._conn.execute(
-            insert(outbox).values(
-                channel=channel.value,
-                addr_hash=self._keys.address_hash(channel, address),
-                addr_enc=self._keys.encrypt(address),
-                text_enc=self._keys.encrypt(text),
-                payload_enc=self._keys.encrypt_json(payload) if payload else None,
-                status="pending",
-                attempts=0,
-                due_at=now,
-                created_at=now,
-            )
+            self._sql.enqueue,
+            {
+                "channel": channel.value,
+                "addr_hash": addr_hash,
+                "addr_enc": addr_enc,
+                "text_enc": self._keys.encrypt(text),
+                "payload_enc": self._keys.encrypt_json(payload) if payload else None,
+                "status": "pending",
+                "attempts": 0,
+                "due_at": now,
+                "created_at": now,
+            },
         )
         key = result.inserted_primary_key
         assert key is not None
@@ -701,18 +762,15 @@ class SqlTransaction:
     def count(
         self, name: str, now: datetime, entry_id: str | None = None, lang: Lang | None = None
     ) -> None:
-        stmt = self._insert(counters).values(
-            hour=counter_hour(now),
-            name=name,
-            entry_id=entry_id or "",
-            lang=lang.value if lang else "",
-            n=1,
-        )
         self._conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["hour", "name", "entry_id", "lang"],
-                set_={"n": counters.c.n + 1},
-            )
+            self._sql.count,
+            {
+                "hour": counter_hour(now),
+                "name": name,
+                "entry_id": entry_id or "",
+                "lang": lang.value if lang else "",
+                "n": 1,
+            },
         )
 
     def record_unmatched(self, redacted_text: str, lang: Lang, now: datetime) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import socket
 from datetime import datetime
 from typing import Any
 
 import pytest
 from telegram import Bot, Update
-from telegram.request import HTTPXRequest
+from telegram.error import NetworkError, TimedOut
 
+from bot.channels.botapi import AiohttpRequest
+from bot.channels.telegram import delivery_error
 from bot.errors import DeliveryError
 from bot.i18n import Messages
 from bot.models import Channel, Lang
@@ -230,7 +233,7 @@ async def sender_for(url: str, read_timeout: float = 5.0) -> tuple[Any, Bot]:
     bot = Bot(
         TOKEN,
         base_url=f"{url}/bot",
-        request=HTTPXRequest(read_timeout=read_timeout, connect_timeout=2.0),
+        request=AiohttpRequest(read_timeout=read_timeout, connect_timeout=2.0),
     )
     await bot.initialize()
     return TelegramSender(bot), bot
@@ -315,3 +318,32 @@ async def test_sender_maps_a_timeout_to_a_retryable_error(
         await sender.send(item())
     assert not caught.value.permanent
     await asyncio.sleep(0)
+
+
+async def test_unreachable_api_is_a_network_error() -> None:
+    """The aiohttp transport fails like PTB's own: NetworkError, which the sender retries."""
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    request = AiohttpRequest(connect_timeout=2.0)
+    try:
+        with pytest.raises(NetworkError) as caught:
+            await request.do_request(f"http://127.0.0.1:{port}/botX/getMe", "POST")
+    finally:
+        await request.shutdown()
+    assert not isinstance(caught.value, TimedOut)
+    assert not delivery_error(caught.value).permanent
+
+
+async def test_aiohttp_transport_hands_uploads_to_httpx(
+    _telegram_server: tuple[FakeTelegram, str], fake_telegram: FakeTelegram
+) -> None:
+    """The bot sends no files, but a PTB call with one still works (multipart via httpx)."""
+    bot = Bot(TOKEN, base_url=f"{_telegram_server[1]}/bot", request=AiohttpRequest())
+    await bot.initialize()
+    try:
+        await bot.send_document(chat_id=555000777, document=b"report", filename="r.txt")
+        await bot.send_message(chat_id=555000777, text="and a plain call after it")
+    finally:
+        await bot.shutdown()
+    assert [c.method for c in fake_telegram.calls[-2:]] == ["sendDocument", "sendMessage"]

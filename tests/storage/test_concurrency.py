@@ -98,3 +98,33 @@ def test_outbox_items_are_claimed_by_one_worker_only(store_factory: StoreFactory
     duplicates = [i for i, n in Counter(got).items() if n > 1]
     assert duplicates == []
     assert sorted(got) == ids
+
+
+def test_contact_read_with_lock_sees_the_state_another_process_just_saved(
+    store_factory: StoreFactory,
+) -> None:
+    """Each "process" reads the member's state with `lock=True`, changes it and saves it: no
+    change is lost, as none would be if the read came before the lock."""
+    stores = [store_factory() for _ in range(THREADS)]
+    rounds = 10
+    with stores[0].transaction() as tx:
+        tx.get_or_create_contact(Channel.TELEGRAM, "4242", NOW)
+
+    def worker(store: Store, n: int) -> Callable[[], None]:
+        def run() -> None:
+            for i in range(rounds):
+                with store.transaction() as tx:
+                    contact = tx.get_or_create_contact(Channel.TELEGRAM, "4242", NOW, lock=True)
+                    state = contact.state
+                    state.options = [*state.options, f"{n}:{i}"]
+                    tx.save_state(contact.id, state, NOW)
+
+        return run
+
+    _run([worker(s, n) for n, s in enumerate(stores)])
+    with stores[0].transaction() as tx:
+        contact = tx.find_contact(Channel.TELEGRAM, "4242")
+    assert contact is not None
+    assert sorted(contact.state.options) == sorted(
+        f"{n}:{i}" for n in range(THREADS) for i in range(rounds)
+    )

@@ -308,6 +308,18 @@ def test_outbox_lifecycle(store: Store) -> None:
     assert store.claim_outbox(NOW + timedelta(days=1)) == []
 
 
+def test_mark_sent_many_records_several_sends_at_once(store: Store) -> None:
+    with store.transaction() as tx:
+        ids = [tx.enqueue(Channel.TELEGRAM, str(40 + i), f"m{i}", NOW) for i in range(3)]
+    assert [i.id for i in store.claim_outbox(NOW)] == ids
+    store.mark_sent_many(ids[:2], NOW)
+    store.mark_sent_many([], NOW)
+    # the third is still leased; once its lease runs out it comes back, alone
+    assert [i.id for i in store.claim_outbox(NOW + timedelta(minutes=2))] == ids[2:]
+    store.mark_sent_many(ids[2:], NOW)
+    assert store.claim_outbox(NOW + timedelta(days=1)) == []
+
+
 def test_outbox_expired_lease_is_claimed_again(store: Store) -> None:
     with store.transaction() as tx:
         item_id = tx.enqueue(Channel.SMS, PHONE, "hola", NOW)
