@@ -69,11 +69,14 @@ NOW = (
     r"as we speak|currently|asap|ya mismo|siguen|sigue ahi|still (?:here|there|outside|at)|"
     r"todavia (?:estan|esta|siguen)|mientras (?:te )?escribo|while i (?:text|write|type)|"
     r"(?<!can )(?<!to )(?<!we )(?<!you )(?<!i )(?<!they )(?<!could )(?<!would )(?<!will )"
-    r"(?<!how )(?<!that )(?<!it )help+|auxilio|socorro|sos|hurry|apurate|rapido|urgente|urgent"
+    r"(?<!how )(?<!that )(?<!it )help+|ayudaa|auxilio|socorro|sos|hurry|apurate|rapido|urgente|"
+    r"urgent"
 )
 NOW_WEAK = r"now|ahora|ya"  # "now I have a charge": counts only when nothing is long past
 RECENT = (
-    r"just|acaba de|acaban de|acabo de|recien|hace (?:un rato|ratito|rato|poco|una hora|"
+    r"(?:me|nos) (?:acaba de )?llamo (?:llorando|desde)|called me (?:crying|from)|"
+    r"se corto la llamada|call (?:got )?cut off|just|acaba de|acaban de|acabo de|recien|"
+    r"hace (?:un rato|ratito|rato|poco|una hora|"
     r"media hora|unos minutos|\d+ ?(?:min|mins|minutos|horas?))|\d+ ?(?:min|mins|minutes|"
     r"hours?|hrs?) ago|an hour ago|half an hour ago|earlier today|today|tonight|this morning|"
     r"this afternoon|last night|hoy|esta manana|esta tarde|esta noche|hoy en la noche|"
@@ -102,14 +105,16 @@ AGENT_ACTION = (
     r"afuera de|afuera|"
     r"adentro|in front of|frente a|enfrente de|here|aqui|aca|out front|por)(?: \w+){0,3}|"
     r"at (?:my|the|our|mi) (?:door|house|home|apartment|job|work)|"
-    r"me tienen parad[oa]|pulled over|cayo|cayeron|happening|acaban de llegar|llegando|"
+    r"me tienen? parad[oa]|pulled over|showing (?:a |his |her )?(?:pic|picture|photo)|"
+    r"(?:ensenando|mostrando) (?:una )?foto|cayo|cayeron|happening|acaban de llegar|llegando|"
     r"everybody running|todos corriendo|corriendo|running|"
     r"following|siguiendo|chasing|persiguiendo|have a warrant|traen (?:una )?orden|"
     r"tienen (?:una )?orden|checking|revisando|pidiendo papeles|asking for papers|"
     r"lining (?:us|people) up|nos formaron|handcuff\w*|esposando|esposaron"
 )
 TAKEN = (
-    r"snatched|took (?:my|him|her|them|mi|away)|taken|picked up|grabbed|got arrested|"
+    r"(?:lo|la|los|las) esposaron|handcuffed (?:him|her|them|my)|snatched|took (?:my|him|her|"
+    r"them|mi|away)|taken|picked up|grabbed|got arrested|"
     r"(?:arrested|detained|arresting|detaining|grabbed|picked up) (?:my|him|her|them|me|mi|us)|"
     r"(?:acaba|acaban) de (?:detener|agarrar|arrestar|llevarse|llevar)|"
     r"se (?:acaba|acaban) de llevar|(?:tiene|tienen|have|has) (?:a )?(?:mi|my) (?:\w+ )?"
@@ -166,6 +171,9 @@ VIOLENCE_STRONG = (
     r"le esta dando|me esta dando|le esta pegando|is beating (?:my|her|him)"
 )
 VIOLENCE_ACT = (
+    r"(?:dandole|le (?:esta|anda) dando|whipping|hitting)(?: \w+)? (?:con |with )?(?:la |el |a |"
+    r"the |his )?"
+    r"(?:correa|cinturon|cinto|chancla|palo|belt|cord)|"
     r"hit|hits|hitting|beat|beats|beating|beat me up|punch\w*|slap\w*|cachetad\w*|"
     r"cachete\w*|bofetad\w*|pega|pegando|pego|pegar|pegaba|pegue|golpe\w*|madrazos?|"
     r"patea\w*|pateo|kick\w*|empuj\w*|push\w*|shov\w*|throw\w*|aventando|avento|"
@@ -238,7 +246,8 @@ RUMOR = (
     r"on facebook|en facebook|la gente dice|"
     r"vi en las noticias|news|noticias|supuestamente|apparently|chismes?|sera verdad|"
     r"sera cierto|gossip|posted|fb|facebook|whatsapp|group chat|tiktok|instagram|"
-    r"someone said|alguien dijo|publicaron"
+    r"someone said|alguien dijo|publicaron|dicen (?:que|q) van a|"
+    r"(?:coworker|friend|neighbor|people|everyone|somebody) said (?:that )?(?:ice|la migra|there)"
 )
 PAST = (
     r"last (?:week|month|year|summer|winter|spring|fall|autumn|time)|(?:weeks|months|years) ago|"
@@ -247,7 +256,15 @@ PAST = (
     r"(?:semanas|meses|anos|ano|mes)|hace \d+ dias|used to|solia|"
     r"lleva \d+ (?:weeks|semanas|meses|months)|for \d+ (?:weeks|months|years)|ya salio|"
     r"got out of jail|was deported|fue deportad[oa]|when i was|cuando yo|in the past|"
-    r"antes|before i left|hace tiempo|long time ago|se fueron|ya se fueron|they left|"
+    r"antes (?:de venir|de llegar|yo|vivia|tenia|era)|before i left|hace tiempo|"
+    r"(?:since|desde|en|in) (?:el |la )?(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
+    r"septiembre|setiembre|octubre|noviembre|diciembre|january|february|march|april|june|july|"
+    r"august|september|october|november|december)|(?:el |la )?(?:lunes|martes|miercoles|jueves|"
+    r"viernes|sabado|domingo) pasad[oa]|"
+    r"last (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"(?:been|lleva|llevan|has been|have been) (?:\w+ ){0,4}\d+ (?:weeks|months|semanas|meses)|"
+    r"in the (?:19|20)?\d0s|en los (?:anos )?(?:19|20)?\d0s|cuando (?:viviamos|vivia|estabamos|"
+    r"estaba)|long time ago|se fueron|ya se fueron|they left|"
     r"already left|se marcharon"
 )
 
@@ -382,6 +399,8 @@ _NT = re.compile(
 # Figures of speech that sound like danger: "my boss is gonna kill me", "me muero de hambre".
 _IDIOMS = re.compile(
     r"\b(?:asking for a (?:friend|family member)|pregunto por (?:una|un) (?:amig[oa]|conocid[oa])|"
+    r"muert[oa] de (?:cansancio|hambre|sueno|frio|risa|miedo|calor)|"
+    r"(?:el|la) \w+ (?:me|nos) esta matando|me esta matando (?:el|la) \w+|"
     r"(?:morir|muero|muriendo|mori) de (?:la )?(?:verguenza|risa|hambre|ganas|sueno|calor|frio|"
     r"miedo|nervios)|(?:me|nos) mata (?:la|el|los|las) \w+|(?:ese|esa|el|la) \w+ (?:\w+ )?me mato|"
     r"(?:is|are|was) killing me|(?:gonna|going to) kill (?:me|us) if (?:im|i am|we re|were) late|"
@@ -465,7 +484,8 @@ FLEEING = (
 )
 _FLEEING = _rx(FLEEING)
 EVENT_TAKEN = (
-    r"snatched|took (?:my|him|her|them|mi)|picked up|grabbed|got arrested|was arrested|"
+    r"esposaron|handcuffed (?:him|her|them|my)|snatched|took (?:my|him|her|them|mi)|picked up|"
+    r"grabbed|got arrested|was arrested|"
     r"got detained|was detained|(?:arrested|detained|grabbed) (?:my|him|her|them|mi)|"
     r"se (?:lo |la |los |las )?llevaron|se (?:lo |la )?llevo|agarraron|agarro|detuvieron|"
     r"detuvo|arrestaron|arresto|levantaron|recogieron|pescaron|atraparon|bajaron"
@@ -626,7 +646,10 @@ def _in_condition(t: str, start: int) -> bool:
     return False
 
 
-_WHETHER = _rx(r"no se|not sure|dont know|don t know|idk|wonder|no estoy segur[oa]|unsure")
+_WHETHER = _rx(
+    r"no se|not sure|dont know|don t know|idk|wonder|no estoy segur[oa]|unsure|"
+    r"asks?|asked|asking|pregunta|preguntan|pregunto|preguntando"
+)
 
 
 def _only_police_act(t: str) -> bool:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from bot.faq import Faq
 from bot.models import Reason, Urgency
-from bot.triage import assess
+from bot.triage import UrgencyModel, assess, urgency_model
 
 
 @pytest.mark.parametrize(
@@ -31,6 +34,13 @@ from bot.triage import assess
         # "last time" doesn't make a scene at the door now long past
         ("hes at the door again screaming and the kids are awake, last time he broke my arm", None),
         ("parce la tomba esta en la puerta preguntando por mi hermano", Reason.ICE_PRESENT),
+        # "asks if I'm legal" is a question asked now, not an if-clause
+        (
+            "la patrulla me tiene parado, el poli pregunta si soy ilegal, mis hijos en el carro",
+            None,
+        ),
+        ("ta borracho dandole con la correa a mi hijo, ayudaa", Reason.VIOLENCE),
+        ("mi hijo me llamo desde un carro, dijo q lo esposaron afuera de la escuela", None),
     ],
 )
 def test_urgent(text: str, reason: Reason | None) -> None:
@@ -60,7 +70,28 @@ def test_urgent(text: str, reason: Reason | None) -> None:
         "escuche q hay migra en la corte, es verdad?",
         "lol my mom is gonna kill me i lost my green card",
         "he says if i call the cops they will deport me, is that true",
+        "mi primo esta detenido desde octubre, le podemos mandar cartas?",
+        "a mi compa lo paro la migra el viernes pasado y lo dejaron ir, lo van a buscar otra vez?",
+        "im writing a school project about ice raids in the 2000s, where can i find info",
+        "no manches el frio me esta matando, donde regalan chamarras pa los niños",
     ],
 )
 def test_calm(text: str) -> None:
     assert assess(text).urgency is Urgency.NONE, assess(text)
+
+
+def _urgent_messages() -> list[str]:
+    path = Path(__file__).parent / "data" / "urgent-messages.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+@pytest.fixture(scope="module")
+def model(faq: Faq) -> UrgencyModel:
+    return urgency_model(faq.urgent_examples, faq.calm_examples)
+
+
+@pytest.mark.parametrize("text", _urgent_messages())
+def test_every_urgent_message_pages_a_volunteer(text: str, model: UrgencyModel) -> None:
+    # written by someone who never saw the rules; missing one is the worst failure
+    assert assess(text, model).urgency is Urgency.URGENT
