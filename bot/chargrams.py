@@ -20,15 +20,20 @@ MAX_DF = 0.1  # grams in more texts than this say little ("de ", " th") and cost
 MIN_COMMON = 50  # ...but a small FAQ keeps them all
 
 
-def grams(folded: str) -> Counter[str]:
-    """The character n-grams of a folded text, counted."""
+def char_grams(words: list[str], sizes: tuple[int, ...]) -> Counter[str]:
+    """The character n-grams of these sizes inside each word padded with spaces, counted."""
     out: Counter[str] = Counter()
-    for word in folded.split():
+    for word in words:
         padded = f" {word} "
-        for n in SIZES:
+        for n in sizes:
             for i in range(len(padded) - n + 1):
                 out[padded[i : i + n]] += 1
     return out
+
+
+def grams(folded: str) -> Counter[str]:
+    """The character n-grams this index compares, counted."""
+    return char_grams(folded.split(), SIZES)
 
 
 class CharIndex:
@@ -61,6 +66,25 @@ class CharIndex:
         norm = math.sqrt(norm2) or 1.0
         return {g: w / norm for g, w in vec.items()}
 
-    def best(self, folded: str) -> dict[str, float]:
-        """For each entry, the cosine similarity of its closest example to `folded`."""
-        return self.index.best(self._vector(grams(folded)))
+    def best(self, folded: str, counts: Counter[str] | None = None) -> dict[str, float]:
+        """For each entry, the cosine similarity of its closest example to `folded`
+        (`counts`: its n-grams of any sizes, when the caller has them already)."""
+        if counts is None:
+            counts = grams(folded)
+        column, idf, common, unseen = self.index.features, self.idf, self.common, self.max_idf
+        ids: list[int] = []
+        weights: list[float] = []
+        norm2 = 0.0
+        for g, c in counts.items():
+            if len(g) not in SIZES or g in common:
+                continue
+            w = (1 + math.log(c) if c > 1 else 1.0) * idf.get(g, unseen)
+            norm2 += w * w
+            k = column.get(g)
+            if k is not None:
+                ids.append(k)
+                weights.append(w)
+        if not norm2:
+            return {}
+        inv = 1 / math.sqrt(norm2)
+        return self.index.best_ids(ids, [w * inv for w in weights])

@@ -19,23 +19,19 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.svm import LinearSVC
 
+from bot.chargrams import char_grams
 from bot.sparse import SparseIndex
 
-CHAR_SIZES = (2, 3, 4, 5)
+CHAR_SIZES = (3, 4, 5)
 MIN_WEIGHT = 0.01  # learned weights smaller than this are left out of the index
 
 
 def features(folded: str) -> tuple[Counter[str], Counter[str]]:
-    """Counts of character n-grams inside padded words ("c:" prefix) and of words and word
-    pairs ("w:"): two blocks, each normalised on its own, as scikit-learn's FeatureUnion
-    of two vectorizers would."""
-    chars: Counter[str] = Counter()
+    """Counts of character n-grams inside padded words (" la", "migr") and of words and
+    word pairs ("w:" prefix; folded text has no ":" so the two never meet): two blocks,
+    each normalised on its own, as scikit-learn's FeatureUnion of two vectorizers would."""
     words = folded.split()
-    for word in words:
-        padded = f" {word} "
-        for n in CHAR_SIZES:
-            for i in range(len(padded) - n + 1):
-                chars["c:" + padded[i : i + n]] += 1
+    chars = char_grams(words, CHAR_SIZES)
     tokens: Counter[str] = Counter("w:" + w for w in words if len(w) > 1)
     tokens.update(f"w:{a} {b}" for a, b in itertools.pairwise(words))
     return chars, tokens
@@ -90,9 +86,29 @@ class ExampleClassifier:
                 vec[f] = w / norm
         return vec
 
-    def scores(self, folded: str) -> dict[str, float]:
-        """Each entry's decision value for the message: above 0 means "this entry"."""
+    def scores(
+        self, folded: str, blocks: tuple[Counter[str], Counter[str]] | None = None
+    ) -> dict[str, float]:
+        """Each entry's decision value for the message: above 0 means "this entry"
+        (`blocks`: its `features()`, when the caller has them already)."""
         if self.index is None:
             return {}
-        dots = self.index.best(self._vector(features(folded)))
+        # the same weighting as `_vector`, straight into the index's feature numbers
+        column, idf = self.index.features, self.idf
+        ids: list[int] = []
+        weights: list[float] = []
+        for block in blocks or features(folded):
+            start, norm2 = len(weights), 0.0
+            for f, c in block.items():
+                k = column.get(f)
+                if k is None:
+                    continue
+                w = (1 + math.log(c)) * idf[f] if c > 1 else idf[f]
+                norm2 += w * w
+                ids.append(k)
+                weights.append(w)
+            if norm2:
+                inv = 1 / math.sqrt(norm2)
+                weights[start:] = [w * inv for w in weights[start:]]
+        dots = self.index.best_ids(ids, weights)
         return {label: dots.get(label, 0.0) + b for label, b in self.intercept.items()}

@@ -23,7 +23,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from bot.chargrams import CharIndex
-from bot.classifier import ExampleClassifier
+from bot.classifier import ExampleClassifier, features
 from bot.faq import Faq
 from bot.models import Lang
 from bot.sparse import SparseIndex
@@ -95,18 +95,18 @@ class Matcher:
 
     # Weights and thresholds: scripts/tune_router.py on every evaluation set but fresh2
     # (dev, test, holdout, final, blind, unseen, fresh1).
-    question_weight = 0.433  # best single example question vs the entry as a whole
+    question_weight = 0.449  # best single example question vs the entry as a whole
     answer_weight = 0.25  # the answer texts count a little towards an entry's vocabulary
     unknown_weight = 0.7  # an unknown word weighs this share of the rarest known feature
     fuzzy_quality = (1.0, 0.7, 0.45)  # by edit distance 0, 1, 2
     bayes_alpha = 0.3  # Laplace smoothing of the Naive Bayes part
-    bayes_weight = 0.49  # how much its posterior adds to the similarity score
-    char_weight = 1.487  # how much character n-gram similarity adds
-    svm_weight = 0.803  # how much the linear classifier's decision value (+1) adds
+    bayes_weight = 0.67  # how much its posterior adds to the similarity score
+    char_weight = 2.037  # how much character n-gram similarity adds
+    svm_weight = 0.868  # how much the linear classifier's decision value (+1) adds
     # Decision thresholds (the router applies them) on the weighted sum above.
-    answer_threshold = 0.616  # below: offer the top two as a choice
+    answer_threshold = 0.495  # below: offer the top two as a choice
     reject_threshold = 0.237  # below: "I don't know"
-    choice_margin = 0.213  # top two closer than this: offer both
+    choice_margin = 0.276  # top two closer than this: offer both
     min_coverage = 0.417  # less of the message known than this: "I don't know"
     not_answered_ratio = 0.517  # closer than this to a not-answered example: "I don't know"
     example_match = 0.92  # this close to one entry's example question: answer it
@@ -330,12 +330,13 @@ class Matcher:
             for f, v in qvec.items():
                 for entry_id, w in self.centroid_index.get(f, ()):
                     cent[entry_id] += v * w
+        blocks = features(a.folded)  # character grams shared by two of the measures
         return Evidence(
             best_q={e: v / norm for e, v in best_q.items()},
             centroid={e: v / norm for e, v in cent.items()},
             posterior=self.bayes(a.features),
-            chars=self.chars.best(a.folded),
-            svm=self.classifier.scores(a.folded),
+            chars=self.chars.best(a.folded, blocks[0]),
+            svm=self.classifier.scores(a.folded, blocks),
             coverage=coverage,
             features=tuple(a.features),
             unknown=tuple(a.unknown),
@@ -435,7 +436,7 @@ def _unit(vec: dict[str, float]) -> dict[str, float]:
 
 
 # Logistic fit (scripts/tune_router.py --calibrate, same sets): P(top entry is right).
-CALIBRATION = (-2.59, 0.55, 2.09, 1.74, -8.01)
+CALIBRATION = (-2.71, 0.52, 1.75, 1.64, -6.48)
 
 
 def calibrate(top: float, margin: float, coverage: float, not_answered: float) -> float:

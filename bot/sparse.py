@@ -101,6 +101,10 @@ class SparseIndex:
             if k is not None:
                 ids.append(k)
                 weights.append(w)
+        return self.best_ids(ids, weights)
+
+    def best_ids(self, ids: Sequence[int], weights: Sequence[float]) -> dict[str, float]:
+        """`best()` for a query already given as feature numbers (see `features`)."""
         if not ids:
             return {}
         scores = self._scores(np.array(ids, dtype=np.intp), np.array(weights))

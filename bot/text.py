@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _REPEATS = re.compile(r"([a-z])\1{2,}")  # "ayudaaaa" -> "ayudaa"
 
 
+@lru_cache(maxsize=4096)  # one message is folded by triage, matcher and language alike
 def fold(text: str) -> str:
     """Lowercase, strip accents (ñ -> n), turn punctuation into spaces, squeeze repeats."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
