@@ -65,7 +65,8 @@ POLICE = (
 AGENT = ICE_AGENT + "|" + POLICE
 NOW = (
     r"right now|rn|ahorita|ahorita mismo|orita|horita|ahora mismo|en este momento|"
-    r"at this moment|"
+    r"at this moment|estoy en la (?:estacion|comisaria|carcel|corte)|"
+    r"i ?m (?:at|in) the (?:police station|station|precinct|jail)|"
     r"as we speak|currently|asap|ya mismo|siguen|sigue ahi|still (?:here|there|outside|at)|"
     r"todavia (?:estan|esta|siguen)|mientras (?:te )?escribo|while i (?:text|write|type)|"
     r"(?<!can )(?<!to )(?<!we )(?<!you )(?<!i )(?<!they )(?<!could )(?<!would )(?<!will )"
@@ -84,7 +85,7 @@ RECENT = (
     r"in (?:\d+|a few) (?:min|mins|minutes|hours)"
 )
 PLACE = (
-    r"doors?|porch|backyard|back yard|front yard|yard|windows?|house|home|apartment|apt|"
+    r"salida|entrada|exit|entrance|gasolinera|bomba de gasolina|gas station|yipeta|suv|doors?|porch|backyard|back yard|front yard|yard|windows?|house|home|apartment|apt|"
     r"unit|building|hallway|pasillo|stairs|downstairs|upstairs|driveway|parking(?: lot)?|parqueo|"
     r"estacionamiento|across the street|enfrente|frente|outside|out front|afuera|job|work|"
     r"workplace|factory|warehouse|plant|restaurant|restaurante|kitchen|cocina|store|tienda|"
@@ -105,7 +106,8 @@ AGENT_ACTION = (
     r"afuera de|afuera|"
     r"adentro|in front of|frente a|enfrente de|here|aqui|aca|out front|por)(?: \w+){0,3}|"
     r"at (?:my|the|our|mi) (?:door|house|home|apartment|job|work)|"
-    r"me tienen? parad[oa]|pulled over|showing (?:a |his |her )?(?:pic|picture|photo)|"
+    r"me tienen? parad[oa]|pulled over|(?:me|nos) tienen? contra|against the wall|"
+    r"contra la pared|showing (?:a |his |her )?(?:pic|picture|photo)|"
     r"(?:ensenando|mostrando) (?:una )?foto|cayo|cayeron|happening|acaban de llegar|llegando|"
     r"everybody running|todos corriendo|corriendo|running|"
     r"following|siguiendo|chasing|persiguiendo|have a warrant|traen (?:una )?orden|"
@@ -120,7 +122,8 @@ TAKEN = (
     r"se (?:acaba|acaban) de llevar|(?:tiene|tienen|have|has) (?:a )?(?:mi|my) (?:\w+ )?"
     r"(?:hijo|hija|esposo|esposa|marido|son|daughter|husband|wife|dad|mom|papa|mama|hermano|"
     r"hermana|brother|sister|novio|novia|boyfriend|girlfriend)|(?:lo|la|los|las) tienen|"
-    r"kept (?:him|her|them|my)|(?:lo|la) dejaron (?:ahi|alli)|"
+    r"(?:lo|la|los|las) tiene (?:inmigracion|la migra|ice)|"
+    r"me (?:arrestaron|detuvieron|agarraron|llevaron)|kept (?:him|her|them|my)|(?:lo|la) dejaron (?:ahi|alli)|"
     r"no (?:lo|la|los|las|me) dejan (?:salir|ir)|won ?t let (?:him|her|them) (?:go|out|leave)|"
     r"was arrested|were arrested|been arrested|being arrested|got detained|was detained|"
     r"been detained|being detained|detaind|caught|locked up|apprehended|transferr\w*|"
@@ -188,6 +191,8 @@ FEAR = (
     r"status|to lose|perder))|help me|ayudame|ayudenme|auxilio|socorro|please help"
 )
 SELF_HARM = (
+    r"me corte (?:otra vez|de nuevo|las venas|los brazos|el brazo|las munecas)|cut myself|"
+    r"cutting myself|no para de sangrar|won ?t stop bleeding|"
     r"(?:not|no) (?:gonna|going to) be alive|no voy a (?:estar|seguir) viv[oa]|"
     r"rope (?:is )?ready|(?:soga|cuerda) (?:esta )?lista|tengo (?:la|una) (?:soga|cuerda)|"
     r"(?:this is )?(?:the|my) last message|(?:este es )?mi ultimo mensaje|"
