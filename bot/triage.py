@@ -85,7 +85,8 @@ RECENT = (
     r"in (?:\d+|a few) (?:min|mins|minutes|hours)"
 )
 PLACE = (
-    r"salida|entrada|exit|entrance|gasolinera|bomba de gasolina|gas station|yipeta|suv|doors?|porch|backyard|back yard|front yard|yard|windows?|house|home|apartment|apt|"
+    r"salida|entrada|exit|entrance|gasolinera|bomba de gasolina|gas station|yipeta|suv|doors?|"
+    r"porch|backyard|back yard|front yard|yard|windows?|house|home|apartment|apt|"
     r"unit|building|hallway|pasillo|stairs|downstairs|upstairs|driveway|parking(?: lot)?|parqueo|"
     r"estacionamiento|across the street|enfrente|frente|outside|out front|afuera|job|work|"
     r"workplace|factory|warehouse|plant|restaurant|restaurante|kitchen|cocina|store|tienda|"
@@ -123,7 +124,8 @@ TAKEN = (
     r"(?:hijo|hija|esposo|esposa|marido|son|daughter|husband|wife|dad|mom|papa|mama|hermano|"
     r"hermana|brother|sister|novio|novia|boyfriend|girlfriend)|(?:lo|la|los|las) tienen|"
     r"(?:lo|la|los|las) tiene (?:inmigracion|la migra|ice)|"
-    r"me (?:arrestaron|detuvieron|agarraron|llevaron)|kept (?:him|her|them|my)|(?:lo|la) dejaron (?:ahi|alli)|"
+    r"me (?:arrestaron|detuvieron|agarraron|llevaron)|kept (?:him|her|them|my)|(?:lo|"
+    r"la) dejaron (?:ahi|alli)|"
     r"no (?:lo|la|los|las|me) dejan (?:salir|ir)|won ?t let (?:him|her|them) (?:go|out|leave)|"
     r"was arrested|were arrested|been arrested|being arrested|got detained|was detained|"
     r"been detained|being detained|detaind|caught|locked up|apprehended|transferr\w*|"
