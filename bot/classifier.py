@@ -24,6 +24,9 @@ from bot.sparse import SparseIndex
 
 CHAR_SIZES = (3, 4, 5)
 MIN_WEIGHT = 0.01  # learned weights smaller than this are left out of the index
+# The shipped FAQ has about 40,000 features; ten times the entries would have hundreds of
+# thousands, and a weight for each per entry (memory grows with their product).
+MAX_FEATURES = 60_000
 
 
 def features(folded: str) -> tuple[Counter[str], Counter[str]]:
@@ -54,6 +57,9 @@ class ExampleClassifier:
             for block in blocks:
                 df.update(block.keys())
         n = len(counts)
+        if len(df) > MAX_FEATURES:  # a very large FAQ: keep the most widely used features
+            keep = sorted(df, key=lambda f: (-df[f], f))[:MAX_FEATURES]
+            df = Counter({f: df[f] for f in keep})
         self.idf = {f: math.log((1 + n) / (1 + d)) + 1 for f, d in df.items()}
         vocab = {f: k for k, f in enumerate(sorted(df))}
         rows, cols, vals = [], [], []
