@@ -18,6 +18,7 @@ from bot.config import Config
 from bot.faq import Faq
 from bot.i18n import Messages
 from bot.storage import upgrade_database
+from bot.storage.schema import ALL_TABLES
 from tests.fakes import serve
 from tests.handoff.fakes import FakeForum, FakeSms
 
@@ -104,6 +105,24 @@ def pg_schema() -> Iterator[tuple[str, str]]:
         with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+def truncate_pg(url: str, schema: str) -> None:
+    """Empty every table of the bot's schema."""
+    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    names = ", ".join(t.name for t in ALL_TABLES)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_empty(pg_schema: tuple[str, str]) -> Iterator[tuple[str, str]]:
+    """The session's PostgreSQL schema, empty at the start of this test and after it (a
+    test that counts rows must not see another's, in whatever order they run)."""
+    truncate_pg(*pg_schema)
+    yield pg_schema
+    truncate_pg(*pg_schema)
 
 
 # --- fake provider APIs with forum topics (handoff and fault suites) ---------------------

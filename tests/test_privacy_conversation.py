@@ -92,12 +92,12 @@ def test_sqlite_file_and_logs_hold_no_number_and_no_text(
 
 @pytest.mark.postgres
 def test_postgres_tables_and_logs_hold_no_number_and_no_text(
-    pg_schema: tuple[str, str],
+    pg_empty: tuple[str, str],
     faq: Faq,
     messages: Messages,
     all_logs: pytest.LogCaptureFixture,
 ) -> None:
-    url, schema = pg_schema
+    url, schema = pg_empty
     router = Router(faq, messages, handoff_available=lambda: True)
     store = open_store(Config(database_url=url, secret_keys=(TEST_KEY,)), search_path=schema)
     try:

@@ -71,9 +71,9 @@ def stop(proc: subprocess.Popen[bytes]) -> int:
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
 @pytest.mark.postgres
 def test_several_processes_serve_one_port_and_stop_together(
-    pg_schema: tuple[str, str], tmp_path: Path
+    pg_empty: tuple[str, str], tmp_path: Path
 ) -> None:
-    url, schema = pg_schema
+    url, schema = pg_empty
     database_url = (
         make_url(url)
         .set(query={"options": f"-csearch_path={schema}"})

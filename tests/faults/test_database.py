@@ -28,9 +28,9 @@ def messages_in(twiml: str) -> int:
 
 @pytest.mark.postgres
 async def test_postgres_restart_answers_503_then_resumes(
-    pg_schema: tuple[str, str], app_client: AppFactory, forum: FakeForum
+    pg_empty: tuple[str, str], app_client: AppFactory, forum: FakeForum
 ) -> None:
-    url, schema = pg_schema
+    url, schema = pg_empty
     proxy = Forwarder("127.0.0.1", make_url(url).port or 5432)
     await proxy.start()
     via_proxy = (

@@ -11,23 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from bot.config import Config
 from bot.storage import MemoryDatabase, MemoryStore, SqlStore, open_store
 from bot.storage.base import Store
-from bot.storage.schema import ALL_TABLES
 from tests.conftest import pg_test_url  # noqa: F401  (pg_schema lives there too)
 
 from .support import KEY_A, StoreFactory
-
-
-def _truncate_pg(url: str, schema: str) -> None:
-    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    names = ", ".join(t.name for t in ALL_TABLES)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -44,8 +34,7 @@ def store_factory(
     memory = MemoryDatabase()
     pg: tuple[str, str] | None = None
     if backend == "postgres":
-        pg = request.getfixturevalue("pg_schema")
-        _truncate_pg(*pg)
+        pg = request.getfixturevalue("pg_empty")
 
     def factory(keys: tuple[str, ...] = (KEY_A,)) -> Store:
         store: Store

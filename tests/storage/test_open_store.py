@@ -145,9 +145,9 @@ def test_migrations_match_the_schema(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_postgres_migrations_match_and_open_store_requires_upgrade(
-    pg_schema: tuple[str, str],
+    pg_empty: tuple[str, str],
 ) -> None:
-    url, schema = pg_schema
+    url, schema = pg_empty
     engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)

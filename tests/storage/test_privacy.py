@@ -91,9 +91,9 @@ def test_sqlite_file_and_logs_reveal_nothing(
 
 @pytest.mark.postgres
 def test_postgres_tables_and_logs_reveal_nothing(
-    pg_schema: tuple[str, str], debug_logs: pytest.LogCaptureFixture
+    pg_empty: tuple[str, str], debug_logs: pytest.LogCaptureFixture
 ) -> None:
-    url, schema = pg_schema
+    url, schema = pg_empty
     store = open_store(Config(database_url=url, secret_keys=(KEY_A,)), search_path=schema)
     try:
         _write_everything(store)
