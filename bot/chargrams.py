@@ -68,7 +68,9 @@ class CharIndex:
 
     def best(self, folded: str, counts: Counter[str] | None = None) -> dict[str, float]:
         """For each entry, the cosine similarity of its closest example to `folded`
-        (`counts`: its n-grams of any sizes, when the caller has them already)."""
+        (`counts`: its n-grams of any sizes, when the caller has them already). The
+        weighting is `_vector`'s, written out to skip building a dict on the hot path
+        (tests/test_sparse.py checks the two agree)."""
         if counts is None:
             counts = grams(folded)
         column, idf, common, unseen = self.index.features, self.idf, self.common, self.max_idf

@@ -100,6 +100,7 @@ class ExampleClassifier:
         if self.index is None:
             return {}
         # the same weighting as `_vector`, straight into the index's feature numbers
+        # (tests/test_sparse.py checks the two agree)
         column, idf = self.index.features, self.idf
         ids: list[int] = []
         weights: list[float] = []

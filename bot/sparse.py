@@ -16,9 +16,7 @@ import numpy.typing as npt
 class SparseIndex:
     """Built once from (label, {feature: weight}) vectors; `best()` is pure."""
 
-    def __init__(
-        self, vectors: Sequence[tuple[str, Mapping[str, float]]], *, signed: bool = False
-    ) -> None:
+    def __init__(self, vectors: Sequence[tuple[str, Mapping[str, float]]]) -> None:
         order = sorted(range(len(vectors)), key=lambda i: vectors[i][0])  # groups contiguous
         features: dict[str, int] = {}
         docs: list[int] = []
@@ -35,7 +33,7 @@ class SparseIndex:
             np.array(docs, dtype=np.intp),
             np.array(feats, dtype=np.intp),
             np.array(weights, dtype=np.float64),
-            signed,
+            False,
         )
 
     @classmethod

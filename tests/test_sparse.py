@@ -7,7 +7,9 @@ import math
 import pytest
 
 from bot.chargrams import CharIndex, grams
-from bot.classifier import ExampleClassifier
+from bot.classifier import ExampleClassifier, features
+from bot.faq import Faq
+from bot.matching import matcher_for
 from bot.sparse import SparseIndex
 from bot.text import fold
 
@@ -79,3 +81,20 @@ def test_the_classifier_learns_what_tells_entries_apart() -> None:
 
 def test_a_classifier_with_one_entry_abstains() -> None:
     assert ExampleClassifier(["hola"], ["only"]).scores("hola") == {}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["la migra esta tocando mi puerta q hago", "my husbnd hits me wat do i do", "zzqx", ""],
+)
+def test_the_fast_scoring_paths_agree_with_the_training_weighting(text: str, faq: Faq) -> None:
+    matcher = matcher_for(faq)
+    folded = fold(text)
+    chars = matcher.chars
+    slow = chars.index.best(chars._vector(grams(folded)))
+    assert chars.best(folded) == pytest.approx(slow)
+    clf = matcher.classifier
+    assert clf.index is not None
+    dots = clf.index.best(clf._vector(features(folded)))
+    expected = {label: dots.get(label, 0.0) + b for label, b in clf.intercept.items()}
+    assert clf.scores(folded) == pytest.approx(expected)
