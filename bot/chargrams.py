@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from itertools import repeat
+
+import numpy as np
+import numpy.typing as npt
 
 from bot.sparse import SparseIndex
 
@@ -40,6 +44,8 @@ class CharIndex:
     """Built once from folded texts, each labelled with its entry; `best()` is pure."""
 
     def __init__(self, texts: list[str], labels: list[str]) -> None:
+        """`labels[i]`: the entry of `texts[i]`; scores come in the order of `labels`'
+        distinct values, sorted (`self.labels`)."""
         docs = [grams(t) for t in texts]
         df: Counter[str] = Counter()
         for d in docs:
@@ -52,6 +58,10 @@ class CharIndex:
         self.index = SparseIndex(
             [(label, self._vector(d)) for label, d in zip(labels, docs, strict=True)]
         )
+        self.labels = self.index.labels
+        self._idf = np.zeros(len(self.index.features))  # by feature number
+        for g, k in self.index.features.items():
+            self._idf[k] = self.idf[g]
 
     def _vector(self, counts: Counter[str]) -> dict[str, float]:
         vec: dict[str, float] = {}
@@ -66,27 +76,21 @@ class CharIndex:
         norm = math.sqrt(norm2) or 1.0
         return {g: w / norm for g, w in vec.items()}
 
-    def best(self, folded: str, counts: Counter[str] | None = None) -> dict[str, float]:
-        """For each entry, the cosine similarity of its closest example to `folded`
+    def best(self, folded: str, counts: Counter[str] | None = None) -> npt.NDArray[np.float64]:
+        """For each entry (in the order of `labels`), the cosine similarity of its closest
+        example to `folded`
         (`counts`: its n-grams of any sizes, when the caller has them already). The
-        weighting is `_vector`'s, written out to skip building a dict on the hot path
-        (tests/test_sparse.py checks the two agree)."""
+        weighting is `_vector`'s, in numpy for the hot path (tests/test_sparse.py checks
+        the two agree)."""
         if counts is None:
             counts = grams(folded)
-        column, idf, common, unseen = self.index.features, self.idf, self.common, self.max_idf
-        ids: list[int] = []
-        weights: list[float] = []
-        norm2 = 0.0
-        for g, c in counts.items():
-            if len(g) not in SIZES or g in common:
-                continue
-            w = (1 + math.log(c) if c > 1 else 1.0) * idf.get(g, unseen)
-            norm2 += w * w
-            k = column.get(g)
-            if k is not None:
-                ids.append(k)
-                weights.append(w)
+        common = self.common
+        kept = [g for g in counts if len(g) in SIZES and g not in common]
+        ids = np.fromiter(map(self.index.features.get, kept, repeat(-1)), np.intp, len(kept))
+        known = ids >= 0
+        weights = np.log(np.fromiter(map(counts.__getitem__, kept), np.float64, len(kept))) + 1
+        weights *= np.where(known, self._idf[ids], self.max_idf)  # unseen: the rarest
+        norm2 = float(weights @ weights)
         if not norm2:
-            return {}
-        inv = 1 / math.sqrt(norm2)
-        return self.index.best_ids(ids, [w * inv for w in weights])
+            return np.zeros(len(self.labels))
+        return self.index.best_ids(ids[known], weights[known] / math.sqrt(norm2))

@@ -4,8 +4,8 @@ Similarity to the nearest example (bot/matching.py) knows only the examples one 
 time; a linear support-vector machine (scikit-learn's LinearSVC) over character 2- to
 5-grams and word uni- and bigrams learns which pieces of text tell each entry from all
 the others, and generalises better to phrasings no example has. Training takes a fraction
-of a second for the shipped FAQ. For scoring, the learned weights are kept in a sparse
-index (weights too small to matter dropped), so one message costs a few numpy calls.
+of a second for the shipped FAQ. For scoring, the learned weights are kept as one dense
+row of per-entry weights per feature, so one message costs one gather and one product.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 from scipy.sparse import csr_matrix
 from sklearn.svm import LinearSVC
 
 from bot.chargrams import char_grams
-from bot.sparse import SparseIndex
 
 CHAR_SIZES = (3, 4, 5)
-MIN_WEIGHT = 0.01  # learned weights smaller than this are left out of the index
 # The shipped FAQ has about 40,000 features; ten times the entries would have hundreds of
-# thousands, and a weight for each per entry (memory grows with their product).
+# thousands, and a weight for each per entry (memory grows with their product: 60,000
+# features for 330 entries are 80 MB in single precision).
 MAX_FEATURES = 60_000
 
 
@@ -47,9 +47,13 @@ class ExampleClassifier:
 
     def __init__(self, texts: Sequence[str], labels: Sequence[str]) -> None:
         self.labels = sorted(set(labels))
-        self.index: SparseIndex | None = None
-        self.intercept: dict[str, float] = {}
-        if len(self.labels) < 2:
+        self.columns: dict[str, int] = {}  # feature -> row of `weights`
+        self.weights = np.zeros((0, len(self.labels)), dtype=np.float32)
+        self.intercept = np.zeros(len(self.labels))
+        self.idf: dict[str, float] = {}
+        self._idf = np.zeros(0)  # by row of `weights`
+        self.trained = len(self.labels) >= 2
+        if not self.trained:
             return
         counts = [features(t) for t in texts]
         df: Counter[str] = Counter()
@@ -71,16 +75,16 @@ class ExampleClassifier:
         x = csr_matrix((vals, (rows, cols)), shape=(n, len(vocab)))
         svm = LinearSVC(C=self.C)
         svm.fit(x, np.array(labels))
-        classes = [str(c) for c in svm.classes_]
-        names = sorted(vocab, key=vocab.__getitem__)
+        assert [str(c) for c in svm.classes_] == self.labels  # scikit-learn sorts them too
         coef = np.asarray(svm.coef_, dtype=np.float64)
-        if len(classes) == 2:  # one hyperplane: the first class is its negative side
+        intercept = np.asarray(svm.intercept_, dtype=np.float64)
+        if len(self.labels) == 2:  # one hyperplane: the first class is its negative side
             coef = np.vstack([-coef[0], coef[0]])
-            intercepts = [-float(svm.intercept_[0]), float(svm.intercept_[0])]
-        else:
-            intercepts = [float(b) for b in svm.intercept_]
-        self.index = SparseIndex.from_matrix(classes, names, coef, MIN_WEIGHT)
-        self.intercept = dict(zip(classes, intercepts, strict=True))
+            intercept = np.array([-intercept[0], intercept[0]])
+        self.columns = vocab
+        self._idf = np.array([self.idf[f] for f in sorted(vocab, key=vocab.__getitem__)])
+        self.weights = np.ascontiguousarray(coef.T, dtype=np.float32)
+        self.intercept = intercept
 
     def _vector(self, blocks: tuple[Counter[str], ...]) -> dict[str, float]:
         idf = self.idf
@@ -94,28 +98,27 @@ class ExampleClassifier:
 
     def scores(
         self, folded: str, blocks: tuple[Counter[str], Counter[str]] | None = None
-    ) -> dict[str, float]:
-        """Each entry's decision value for the message: above 0 means "this entry"
-        (`blocks`: its `features()`, when the caller has them already)."""
-        if self.index is None:
-            return {}
-        # the same weighting as `_vector`, straight into the index's feature numbers
-        # (tests/test_sparse.py checks the two agree)
-        column, idf = self.index.features, self.idf
-        ids: list[int] = []
-        weights: list[float] = []
+    ) -> npt.NDArray[np.float64]:
+        """Each entry's decision value for the message, in the order of `labels`: above 0
+        means "this entry" (`blocks`: its `features()`, when the caller has them already).
+        Untrained (fewer than two entries): an empty array."""
+        if not self.trained:
+            return np.zeros(0)
+        # the same weighting as `_vector`, in numpy (tests/test_sparse.py checks the two
+        # agree)
+        rows, weights = [], []
         for block in blocks or features(folded):
-            start, norm2 = len(weights), 0.0
-            for f, c in block.items():
-                k = column.get(f)
-                if k is None:
-                    continue
-                w = (1 + math.log(c)) * idf[f] if c > 1 else idf[f]
-                norm2 += w * w
-                ids.append(k)
-                weights.append(w)
+            found = map(self.columns.get, block, itertools.repeat(-1))
+            ids = np.fromiter(found, np.intp, len(block))
+            known = ids >= 0
+            w = np.log(np.fromiter(block.values(), np.float64, len(block))[known]) + 1
+            w *= self._idf[ids[known]]
+            norm2 = float(w @ w)
             if norm2:
-                inv = 1 / math.sqrt(norm2)
-                weights[start:] = [w * inv for w in weights[start:]]
-        dots = self.index.best_ids(ids, weights)
-        return {label: dots.get(label, 0.0) + b for label, b in self.intercept.items()}
+                rows.append(ids[known])
+                weights.append(w / math.sqrt(norm2))
+        if not rows:
+            return self.intercept.copy()
+        dots = np.concatenate(weights).astype(np.float32) @ self.weights[np.concatenate(rows)]
+        out: npt.NDArray[np.float64] = dots.astype(np.float64) + self.intercept
+        return out

@@ -18,6 +18,8 @@ from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
+import numpy.typing as npt
 import snowballstemmer
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -80,11 +82,12 @@ class Analysis:
 class Evidence:
     """What ranking one message found, before it is weighed (see `Matcher.combine`)."""
 
-    best_q: dict[str, float]  # entry -> similarity of its closest example question
-    centroid: dict[str, float]  # entry -> similarity to the entry as a whole
-    posterior: dict[str, float]  # entry -> Naive Bayes posterior
-    chars: dict[str, float]  # entry -> character n-gram similarity of its closest example
-    svm: dict[str, float]  # entry -> the linear classifier's decision value
+    # One number per entry, in the order of `Matcher.labels`:
+    best_q: npt.NDArray[np.float64]  # similarity of its closest example question
+    centroid: npt.NDArray[np.float64]  # similarity to the entry as a whole
+    posterior: npt.NDArray[np.float64]  # Naive Bayes posterior
+    chars: npt.NDArray[np.float64]  # character n-gram similarity of its closest example
+    svm: npt.NDArray[np.float64]  # the linear classifier's decision value (empty: none)
     coverage: float
     features: tuple[str, ...]
     unknown: tuple[str, ...]
@@ -167,18 +170,23 @@ class Matcher:
             vectors.append((entry_id, vec))
             for f, v in vec.items():
                 centroid[entry_id][f] += v
-        self.index = SparseIndex(vectors)
+        # every score comes as an array over these (the entries and NOT_ANSWERED, sorted)
+        self.labels = sorted({entry_id for entry_id, _ in questions})
+        self._not_answered = (
+            self.labels.index(NOT_ANSWERED) if NOT_ANSWERED in self.labels else None
+        )
+        self.index = SparseIndex(vectors, self.labels)
         for entry_id, feats in answers:
             vec = _unit({f: w * self.idf[f] for f, w in feats.items() if f in self.idf})
             for f, v in vec.items():
                 centroid[entry_id][f] += v * self.answer_weight * 3
-        self.centroid_index: dict[str, list[tuple[str, float]]] = defaultdict(list)
         self.entry_features: dict[str, frozenset[str]] = {}
+        units: list[tuple[str, dict[str, float]]] = []
         for entry_id, vec in centroid.items():
             unit = _unit(vec)
             self.entry_features[entry_id] = frozenset(unit)
-            for f, v in unit.items():
-                self.centroid_index[f].append((entry_id, v))
+            units.append((entry_id, unit))
+        self.centroids = SparseIndex(units, self.labels)  # one vector per entry
         singles = {p[0] for p in self.phrases if len(p) == 1 and len(p[0]) >= 4}
         self.fuzzy_words = sorted({w for w in self.vocab if len(w) >= 4} | singles)
         by_letter: dict[str, list[str]] = defaultdict(list)
@@ -188,6 +196,7 @@ class Matcher:
         self._train_bayes(questions)
         self.chars = CharIndex(*_unzip(question_texts))
         self.classifier = ExampleClassifier(*_unzip(question_texts))
+        assert self.chars.labels == self.classifier.labels == self.labels
         self._lookup_cache: dict[str, tuple[frozenset[str], float]] = {}
 
     def _train_bayes(self, docs: list[tuple[str, dict[str, float]]]) -> None:
@@ -202,31 +211,31 @@ class Matcher:
                 totals[entry_id] += w
                 vocab.add(f)
         a, size = self.bayes_alpha, max(1, len(vocab))
-        self.bayes_classes = sorted(counts)
-        self.bayes_default = {c: math.log(a / (totals[c] + a * size)) for c in self.bayes_classes}
-        # feature -> [(class, log P(f|class) - default)]: sparse, so scoring touches only
-        # the classes that have seen the feature
-        self.bayes_index: dict[str, list[tuple[str, float]]] = defaultdict(list)
-        for c in self.bayes_classes:
-            denom = totals[c] + a * size
-            for f, n in counts[c].items():
-                self.bayes_index[f].append((c, math.log((n + a) / denom) - self.bayes_default[c]))
-        self.bayes_vocab = frozenset(vocab)
+        # log P(f|class) = default + gain: the default for a feature the class never saw,
+        # the gain (> 0) for one it did; sparse, so scoring touches only those
+        default = [math.log(a / (totals[c] + a * size)) for c in self.labels]
+        self.bayes_default = np.array(default)
+        self.bayes_gain = SparseIndex(
+            [(c, {f: math.log((n + a) / a) for f, n in counts[c].items()}) for c in self.labels],
+            self.labels,
+        )
 
-    def bayes(self, features: dict[str, float]) -> dict[str, float]:
+    def bayes(self, features: dict[str, float]) -> npt.NDArray[np.float64]:
         """Posterior probability of each entry (and NOT_ANSWERED) given the features."""
-        known = [(f, q) for f, q in features.items() if f in self.bayes_vocab]
-        if not known:
-            return {}
-        weight = sum(q for _, q in known)
-        scores = {c: self.bayes_default[c] * weight for c in self.bayes_classes}
-        for f, q in known:
-            for c, lp in self.bayes_index[f]:
-                scores[c] += q * lp
-        top = max(scores.values())
-        exp = {c: math.exp(v - top) for c, v in scores.items()}
-        z = sum(exp.values())
-        return {c: v / z for c, v in exp.items()}
+        column = self.bayes_gain.features
+        ids: list[int] = []
+        weights: list[float] = []
+        for f, q in features.items():
+            k = column.get(f)
+            if k is not None:
+                ids.append(k)
+                weights.append(q)
+        if not ids:
+            return np.zeros(len(self.labels))
+        scores = self.bayes_default * sum(weights) + self.bayes_gain.best_ids(ids, weights)
+        exp = np.exp(scores - scores.max())
+        posterior: npt.NDArray[np.float64] = exp / exp.sum()
+        return posterior
 
     # --- analysis -------------------------------------------------------------------------
 
@@ -323,17 +332,15 @@ class Matcher:
         total = possible + unknown_mass
         coverage = round(known / total, 3) if total else 0.0
         norm = math.sqrt(sum(v * v for v in qvec.values()))
-        best_q: dict[str, float] = {}
-        cent: dict[str, float] = defaultdict(float)
+        zeros = np.zeros(len(self.labels))
+        best_q, cent = zeros, zeros
         if norm:
-            best_q = self.index.best(qvec)
-            for f, v in qvec.items():
-                for entry_id, w in self.centroid_index.get(f, ()):
-                    cent[entry_id] += v * w
+            best_q = self.index.best_array(qvec) / norm
+            cent = self.centroids.best_array(qvec) / norm
         blocks = features(a.folded)  # character grams shared by two of the measures
         return Evidence(
-            best_q={e: v / norm for e, v in best_q.items()},
-            centroid={e: v / norm for e, v in cent.items()},
+            best_q=best_q,
+            centroid=cent,
             posterior=self.bayes(a.features),
             chars=self.chars.best(a.folded, blocks[0]),
             svm=self.classifier.scores(a.folded, blocks),
@@ -344,43 +351,38 @@ class Matcher:
 
     def combine(self, ev: Evidence, k: int = 3) -> Match:
         """Weigh the evidence into ranked candidates and a confidence."""
-        if not ev.best_q and not ev.centroid and not ev.chars:
+        if not (ev.best_q.any() or ev.centroid.any() or ev.chars.any()):
             return Match((), 0.0, ev.coverage, 0.0, ev.features, ev.unknown)
         qw, lam, cw, sw = self.question_weight, self.bayes_weight, self.char_weight, self.svm_weight
-        svm = ev.svm
-        post = ev.posterior
-        scored = sorted(
-            (
-                (
-                    qw * ev.best_q.get(e, 0.0)
-                    + (1 - qw) * ev.centroid.get(e, 0.0)
-                    + lam * post.get(e, 0.0)
-                    + cw * ev.chars.get(e, 0.0)
-                    + sw * (svm.get(e, -1.0) + 1.0),
-                    e,
-                )
-                for e in ev.best_q.keys() | ev.centroid.keys() | ev.chars.keys() | svm.keys()
-                if e != NOT_ANSWERED
-            ),
-            reverse=True,
-        )
+        score = qw * ev.best_q + (1 - qw) * ev.centroid + lam * ev.posterior + cw * ev.chars
+        if len(ev.svm):
+            score = score + sw * (ev.svm + 1.0)
+            considered = np.ones(len(score), dtype=bool)
+        else:  # no classifier (a one-entry FAQ): entries something else found
+            considered = (ev.best_q > 0) | (ev.centroid > 0) | (ev.chars > 0)
         # The not-answered examples are many unrelated questions: their centroid means
         # nothing, so they compete through their best single example.
-        not_answered = (
-            ev.best_q.get(NOT_ANSWERED, 0.0)
-            + lam * post.get(NOT_ANSWERED, 0.0)
-            + cw * ev.chars.get(NOT_ANSWERED, 0.0)
-            + sw * (svm.get(NOT_ANSWERED, -1.0) + 1.0)
-        )
+        not_answered, na = 0.0, self._not_answered
+        if na is not None:
+            considered[na] = False
+            not_answered = float(
+                ev.best_q[na]
+                + lam * ev.posterior[na]
+                + cw * ev.chars[na]
+                + (sw * (ev.svm[na] + 1.0) if len(ev.svm) else 0.0)
+            )
+        # highest score first; a tie goes to the later id, as a reversed sort would
+        ids = np.flatnonzero(considered)[::-1]
+        top_ids = ids[np.argsort(-score[ids], kind="stable")[:k]]
         matched = set(ev.features)
         cands = tuple(
             Candidate(
-                e,
-                round(s, 4),
-                tuple(sorted(matched & self.entry_features.get(e, frozenset()))),
-                round(ev.best_q.get(e, 0.0), 4),
+                self.labels[i],
+                round(float(score[i]), 4),
+                tuple(sorted(matched & self.entry_features.get(self.labels[i], frozenset()))),
+                round(float(ev.best_q[i]), 4),
             )
-            for s, e in scored[:k]
+            for i in top_ids
         )
         top = cands[0].score if cands else 0.0
         second = cands[1].score if len(cands) > 1 else 0.0
