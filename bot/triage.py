@@ -70,7 +70,7 @@ NOW = (
     r"as we speak|currently|asap|ya mismo|siguen|sigue ahi|still (?:here|there|outside|at)|"
     r"todavia (?:estan|esta|siguen)|mientras (?:te )?escribo|while i (?:text|write|type)|"
     r"(?<!can )(?<!to )(?<!we )(?<!you )(?<!i )(?<!they )(?<!could )(?<!would )(?<!will )"
-    r"(?<!how )(?<!that )(?<!it )help+|ayudaa|auxilio|socorro|sos|hurry|apurate|rapido|urgente|"
+    r"(?<!how )(?<!that )(?<!it )help+|ayudaa+|auxilio|socorro|sos|hurry|apurate|rapido|urgente|"
     r"urgent"
 )
 NOW_WEAK = r"now|ahora|ya"  # "now I have a charge": counts only when nothing is long past
@@ -197,6 +197,10 @@ SELF_HARM = (
     r"cutting myself|no para de sangrar|won ?t stop bleeding|"
     r"(?:not|no) (?:gonna|going to) be alive|no voy a (?:estar|seguir) viv[oa]|"
     r"rope (?:is )?ready|(?:soga|cuerda) (?:esta )?lista|tengo (?:la|una) (?:soga|cuerda)|"
+    r"(?:i have|i got|got|bought) (?:the|a) rope|took (?:all|the rest of) (?:my |the )?"
+    r"(?:pills|meds|medicine)|me tome todas (?:las |mis )?(?:pastillas|pildoras)|"
+    r"(?:ya )?me despedi de (?:mis hijos|mi familia|todos)|said (?:my )?goodbyes? to "
+    r"(?:my kids|everyone|my family)|(?:im|i am) done with (?:everything|life|it all)|"
     r"(?:this is )?(?:the|my) last message|(?:este es )?mi ultimo mensaje|"
     r"wrote (?:a|my) (?:note|letter) (?:for|to) my|escribi una carta (?:para|a) mis|"
     r"(?:car|engine) running (?:\w+ ){0,4}(?:door|garage) (?:closed|shut)|"
@@ -467,7 +471,8 @@ VICTIM = (
     r"drunk|borracho|tomado|drogado|throwing|aventando|tirando cosas|rompiendo|"
     r"breaking (?:things|stuff|everything|the door)|screaming|gritando|yelling|"
     r"me (?:acaba de |acabo de )?(?:dio|dar|pego|puso) (?:una |un )?(?:cachetada|bofetada|golpe|"
-    r"madrazo|patada|punetazo|putazo|chingadazo)|me va a ir peor|(?:gave|give) me a (?:black eye|"
+    r"madrazo|patada|punetazo|putazo|chingadazo|pela|paliza|golpiza|madriza|putiza|"
+    r"chinga|verguiza|trancazo)|me va a ir peor|(?:gave|give) me a (?:black eye|"
     r"beating)"
 )
 _VICTIM = _rx(VICTIM)
@@ -495,9 +500,39 @@ EVENT_TAKEN = (
     r"grabbed|got arrested|was arrested|"
     r"got detained|was detained|(?:arrested|detained|grabbed) (?:my|him|her|them|mi)|"
     r"se (?:lo |la |los |las )?llevaron|se (?:lo |la )?llevo|agarraron|agarro|detuvieron|"
-    r"detuvo|arrestaron|arresto|levantaron|recogieron|pescaron|atraparon|bajaron"
+    r"detuvo|arrestaron|arresto|levantaron|recogieron|pescaron|atraparon|bajaron|"
+    r"(?:didn ?t|did not|never) (?:come|came) (?:out|back|home)|"
+    r"no (?:salio|regreso|volvio) de (?:su|la) (?:cita|check)"
 )
 _EVENT_TAKEN = _rx(EVENT_TAKEN)
+# a few words that only report agents somewhere: "ICE AQUI", "migra en el trabajo", "help ice"
+_ALARM_WORDS = 6
+_ALARM_HERE = _rx(
+    r"aqui|aki|aca|here|afuera|outside|en la puerta|at the door|at my door|en mi casa|"
+    r"at my house|en el trabajo|at work|at my job|in the building|en el edificio"
+)
+_TOPIC = _rx(
+    r"rights?|derechos?|what if|que pasa si|q pasa si|info|informacion|programs?|programa|"
+    r"how|como|can|pueden?|que es|what is|whats|policy|politica|ley|law|legal|lawyers?|"
+    r"abogad[oa]s?|cost|costo|cuesta|free|gratis|hotline|linea"
+)
+# agents checking papers at a place, named or not: "estan revisando papeles en la obra"
+_PAPERS_CHECK = _rx(
+    r"(?:revisando|pidiendo|pidiendoles|checando|chequeando|checking|asking (?:everyone )?for) "
+    r"(?:los |las |the |our |everyones? |nuestros )?(?:papeles|documentos|ids?|identificacion|"
+    r"papers|licencias?|licenses?|green cards?|micas?)"
+)
+# someone in custody about to be moved or removed: "lo van a transferir a otro centro"
+_MOVING = _rx(
+    r"(?:van a|estan por) (?:transferir\w*|trasladar\w*)|"
+    r"(?:lo|la|los|las) (?:van a )?(?:transferir|trasladar|transfieren|trasladan)|"
+    r"(?:are going to|gonna|going to|about to) transfer (?:him|her|them|my)|"
+    r"being transferred|transferring (?:him|her|them|my)"
+)
+_CUSTODY_PLACE = _rx(
+    r"detention|detencion|detenid[oa]s?|centro|center|custody|custodia|jail|carcel|"
+    r"burlington|plymouth|bristol|texas|louisiana|otro estado|another state"
+)
 _HERE = _rx(r"(?:esta|estan|is|are|re|r) (?:aqui|aca|here)")
 _THEY_HERE = _rx(
     r"(?:theyre|they are|theyr|estan|tan|ahi estan|ya estan|llegaron|showed up|"
@@ -616,6 +651,18 @@ def _triage(t: str) -> Triage:
             _WARRANTISH.search(t) or strong_now
         ):
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "knocking-now")
+        if (
+            len(t.split()) <= _ALARM_WORDS
+            and agent
+            and (place or _ALARM_HERE.search(t) or (strong_now and len(t.split()) <= 3))
+            and not _TOPIC.search(t)
+        ):
+            return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "alarm")
+        if _PAPERS_CHECK.search(t) and place and (now or progressive):
+            return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "papers-checked-now")
+        moving = _MOVING.search(t)
+        if moving and _CUSTODY_PLACE.search(t) and not _in_condition(t, moving.start()):
+            return Triage(Urgency.URGENT, Reason.DETAINED, "being-moved")
 
     # someone about to be released or handed to ICE
     if (
@@ -726,7 +773,10 @@ def guess_reason(text: str) -> Reason:
     """The likely reason for a message the model (not a rule) found urgent."""
     t = _variants(text)[0]
     if re.search(
-        r"\b(?:die|dead|morir|muerte|vida|life|live|vivir|pills|pastillas|end|acabar)\b", t
+        r"\b(?:die|dead|morir|muerte|vida|life|live|vivir|pills|pastillas|end|acabar|rope|"
+        r"soga|cuerda|goodbye|despedi|despido|done with|sentido|point|burden|carga|forever|"
+        r"para siempre)\b",
+        t,
     ) and not _AGENT.search(t):
         return Reason.SELF_HARM
     if _TAKEN.search(t) or (_HOLD.search(t) and _RELEASE.search(t)):

@@ -41,6 +41,18 @@ from bot.triage import UrgencyModel, assess, urgency_model
         ),
         ("ta borracho dandole con la correa a mi hijo, ayudaa", Reason.VIOLENCE),
         ("mi hijo me llamo desde un carro, dijo q lo esposaron afuera de la escuela", None),
+        # a few words that only report agents somewhere, or a cry for help
+        ("ICE AQUI", Reason.ICE_PRESENT),
+        ("migra aki", Reason.ICE_PRESENT),
+        ("help ice", Reason.ICE_PRESENT),
+        ("ayudaaa la migra", Reason.ICE_PRESENT),
+        ("immigration at school pickup", Reason.ICE_PRESENT),
+        # agents not named, their act is enough
+        ("estan revisando papeles en la entrada de la obra", Reason.ICE_PRESENT),
+        ("my dad didnt come back from his ice check in", Reason.DETAINED),
+        ("lo van a transferir a otro centro, sigue detenido en plymouth", Reason.DETAINED),
+        ("i took all my pills", Reason.SELF_HARM),
+        ("ya me despedi de mis hijos", Reason.SELF_HARM),
     ],
 )
 def test_urgent(text: str, reason: Reason | None) -> None:
@@ -74,6 +86,12 @@ def test_urgent(text: str, reason: Reason | None) -> None:
         "a mi compa lo paro la migra el viernes pasado y lo dejaron ir, lo van a buscar otra vez?",
         "im writing a school project about ice raids in the 2000s, where can i find info",
         "no manches el frio me esta matando, donde regalan chamarras pa los niños",
+        # few words, but asking about a topic
+        "ice at work rights",
+        "low cost legal help immigration?",
+        "ice warrant?",
+        "migra en el trabajo que derechos tengo",
+        "si lo van a transferir a otro centro puedo visitarlo?",
     ],
 )
 def test_calm(text: str) -> None:
