@@ -76,7 +76,9 @@ NOW = (
 NOW_WEAK = r"now|ahora|ya"  # "now I have a charge": counts only when nothing is long past
 RECENT = (
     r"(?:me|nos) (?:acaba de )?llamo (?:llorando|desde)|called me (?:crying|from)|"
-    r"se corto la llamada|call (?:got )?cut off|just|acaba de|acaban de|acabo de|recien|"
+    r"se corto la llamada|call (?:got )?cut off|(?<!have )(?<!can )(?<!could )(?<!should )just"
+    r"(?! (?:walk|leave|go|stay|ignore|say|tell|refuse|keep|wondering|curious|asking|want|wanted|"
+    r"in case|a question))|acaba de|acaban de|acabo de|recien|"
     r"hace (?:un rato|ratito|rato|poco|una hora|"
     r"media hora|unos minutos|\d+ ?(?:min|mins|minutos|horas?))|\d+ ?(?:min|mins|minutes|"
     r"hours?|hrs?) ago|an hour ago|half an hour ago|earlier today|today|tonight|this morning|"
@@ -157,10 +159,11 @@ SOON = (
     r"jueves|viernes|sabado|domingo|this week|esta semana|next week|la proxima semana|"
     r"en \d+ dias|in \d+ days|this weekend|este fin de semana|won ?t release|no lo sueltan|"
     r"no la sueltan|holding (?:my|him|her)|lleva \d+ dias|\d+ days|in a few hours|"
-    r"en unas horas|en cuanto"
+    r"en unas horas|en cuanto|won ?t let (?:him|her|them) (?:out|go)|"
+    r"not letting (?:him|her|them) (?:out|go)|no (?:lo|la|los|las) dejan salir"
 )
 VIOLENCE_STRONG = (
-    r"knife|cuchillo|navaja|gun|pistola|arma|bat|bate|machete|"
+    r"knife|cuchillo|navaja|gun|pistola|arma|(?:a|the|baseball) bat|(?:un|el|con) bate|machete|"
     r"chok\w*|ahorc\w*|estrangul\w*|strangl\w*|"
     r"locked (?:me|us) in|locked in|encerrad[oa]s?|me tiene encerrad[oa]|me encerro|"
     r"won ?t let me (?:leave|out|go)|no me deja (?:salir|irme)|"
@@ -180,7 +183,7 @@ VIOLENCE_ACT = (
     r"the |his )?"
     r"(?:correa|cinturon|cinto|chancla|palo|belt|cord)|"
     r"hit|hits|hitting|beat|beats|beating|beat me up|punch\w*|slap\w*|cachetad\w*|"
-    r"cachete\w*|bofetad\w*|pega|pegando|pego|pegar|pegaba|pegue|golpe\w*|madrazos?|"
+    r"cachete\w*|bofetad\w*|pega|pegando|pego|pegar|pegaba|pegue|golpe\w*|madrazos?|bate|batendo|bateu|"
     r"patea\w*|pateo|kick\w*|empuj\w*|push\w*|shov\w*|throw\w*|aventando|avento|"
     r"tirando cosas|rompiendo|breaking|smash\w*|screaming|gritando|yelling|"
     r"drunk|borracho|bolo|pedo|tomado|drogado|high|threat\w*|amenaz\w*|hurt\w*|lastim\w*|"
@@ -256,7 +259,8 @@ RUMOR = (
     r"escuche (?:que |q )?(?:hay|andan|anda|va|van|viene|vienen|estan|esta la)|oi que|"
     r"on facebook|en facebook|la gente dice|"
     r"vi en las noticias|news|noticias|supuestamente|apparently|chismes?|sera verdad|"
-    r"sera cierto|gossip|posted|fb|facebook|whatsapp|group chat|tiktok|instagram|"
+    r"sera cierto|gossip|posted (?:on|in|that|this|a|about)|someone posted|fb|facebook|"
+    r"whatsapp|group chat|tiktok|instagram|"
     r"someone said|alguien dijo|publicaron|dicen (?:que|q) van a|"
     r"(?:coworker|friend|neighbor|people|everyone|somebody) said (?:that )?(?:ice|la migra|there)"
 )
@@ -416,6 +420,10 @@ _IDIOMS = re.compile(
     r"miedo|nervios)|(?:me|nos) mata (?:la|el|los|las) \w+|(?:ese|esa|el|la) \w+ (?:\w+ )?me mato|"
     r"(?:is|are|was) killing me|(?:gonna|going to) kill (?:me|us) if (?:im|i am|we re|were) late|"
     r"lol|lmao|jaja\w*|jeje\w*|jk|just kidding|es broma|era broma|en serio|"
+    r"who am i talking to|am i talking to a|con quien (?:hablo|estoy hablando)|"
+    r"immigration (?:forms?|paperwork|applications?|consultants?|benefits|process|questions?|"
+    r"services|fees?)|(?:formularios?|formas|tramites?|consultor[ae]?s?|solicitud|"
+    r"proceso|leyes) de (?:inmigracion|migracion)|"
     r"(?:my|mi) (?:mom|mum|mama|mami|dad|papa|papi|boss|jefe|jefa|teacher|maestr[oa]) "
     r"(?:is |va a |me va a |will )?(?:gonna |going to )?(?:kill|matar)(?: me)?|"
     r"(?:me|te|nos) va a matar si (?:llego|llegas|llegamos) tarde|"
@@ -487,7 +495,7 @@ _WARRANTISH = _rx(
 )
 FLEEING = (
     r"nowhere to (?:sleep|go|stay)|no (?:tengo|tenemos) (?:a ?)?donde (?:ir|dormir|quedarme|"
-    r"quedarnos)|(?:looking|searching) for (?:me|us)|(?:me|nos) esta buscando|"
+    r"quedarnos)|(?:looking|searching) for (?:me|us)|(?:me|nos) (?:esta|anda|andan) buscando|"
     r"need (?:somewhere|a place|a shelter) (?:to (?:go|stay|sleep) )?tonight|"
     r"can ?t go (?:back )?home tonight|no puedo (?:volver|regresar) a (?:la )?casa|"
     r"(?:a bed|somewhere|a place|a shelter|shelter|refugio|albergue|donde dormir) "
@@ -533,6 +541,17 @@ _CUSTODY_PLACE = _rx(
     r"detention|detencion|detenid[oa]s?|centro|center|custody|custodia|jail|carcel|"
     r"burlington|plymouth|bristol|texas|louisiana|otro estado|another state"
 )
+# agents telling the member to do something: urgent only when it's happening
+_DEMAND = _rx(
+    r"(?:telling|asking|ordering|making) (?:me|us) to|wants? (?:me|us) to|"
+    r"me (?:esta |estan )?(?:pide|piden|pidiendo|ordena|ordenan|obliga|obligan)"
+)
+# a road check the member is in: "reten en la 93, nos estan parando a todos"
+_CHECKPOINT = _rx(r"retenes|reten|checkpoints?|road ?blocks?|puntos? de control|revision en la")
+_IN_LINE = _rx(
+    r"(?:estoy|estamos|i m|im|we re|were) (?:en|in|at|stuck)|en la fila|in line|stuck|"
+    r"atorad[oa]s?|(?:me|nos) (?:pararon|paro|tienen)|stopping (?:me|us|everyone|everybody)"
+)
 _HERE = _rx(r"(?:esta|estan|is|are|re|r) (?:aqui|aca|here)")
 _THEY_HERE = _rx(
     r"(?:theyre|they are|theyr|estan|tan|ahi estan|ya estan|llegaron|showed up|"
@@ -549,7 +568,8 @@ _OUTSIDE = _rx(r"afuera|outside|out front|door|puerta|porch|ventana|window")
 _AGAIN = _rx(r"again|otra vez|de nuevo")
 # the member's act in the if-clause, his threat after it
 _IF_I_THREAT = _rx(
-    r"(?:says?|dice|dijo) (?:que |q )?(?:if i|if we|si(?: yo)?(?: me)?) \w+(?: \w+){0,5} "
+    r"(?:says?|said|dice|dijo|told me) (?:que |q )?(?:if i|if we|when i|when we|once i|"
+    r"si(?: yo)?(?: me)?|cuando|en cuanto) \w+(?: \w+){0,5} "
     r"(?:hes going to|he s going to|hes gonna|he ll|he will|he would|le (?:va a )?(?:hace|hacer|"
     r"pega|pegar)|me (?:va a )?(?:mata|matar|pega|pegar)|"
     r"(?:lo|la|los|las) (?:va a )?(?:mata|matar))"
@@ -643,6 +663,8 @@ def _triage(t: str) -> Triage:
         place = bool(_PLACE.search(t))
         if agent and action and (happening or progressive or place):
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "agents-acting-now")
+        if agent and _DEMAND.search(t) and happening:
+            return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "agents-acting-now")
         if agent and place and (strong_now or (progressive and _ICE.search(t))):
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "agents-here-now")
         if strong_now and _THEY_HERE.search(t) and (place or _PANIC.search(t)):
@@ -660,6 +682,8 @@ def _triage(t: str) -> Triage:
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "alarm")
         if _PAPERS_CHECK.search(t) and place and (now or progressive):
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "papers-checked-now")
+        if _CHECKPOINT.search(t) and (strong_now or progressive or _IN_LINE.search(t)):
+            return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "checkpoint-now")
         moving = _MOVING.search(t)
         if moving and _CUSTODY_PLACE.search(t) and not _in_condition(t, moving.start()):
             return Triage(Urgency.URGENT, Reason.DETAINED, "being-moved")

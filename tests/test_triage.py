@@ -53,6 +53,16 @@ from bot.triage import UrgencyModel, assess, urgency_model
         ("lo van a transferir a otro centro, sigue detenido en plymouth", Reason.DETAINED),
         ("i took all my pills", Reason.SELF_HARM),
         ("ya me despedi de mis hijos", Reason.SELF_HARM),
+        # hiding from someone looking for her; a threat for when she gets home
+        ("me escondi en la casa de mi prima, mi marido me anda buscando", Reason.VIOLENCE),
+        ("he told me when i get home he will kill me", Reason.VIOLENCE),
+        ("me bateu de novo, esta batendo na porta", Reason.VIOLENCE),
+        # agents telling the member to do something, now; a road check the member is in
+        ("the officer is telling me to get out of the car right now", Reason.ICE_PRESENT),
+        ("hay un reten en la 28 y estoy en la fila sin licencia", Reason.ICE_PRESENT),
+        ("checkpoint on route 1, they're stopping everyone and im 3 cars back", Reason.ICE_PRESENT),
+        # held past bail because of a detainer: "posted" is bail, not a rumour
+        ("bail was posted but they wont let him out, the jail says ice has a hold", None),
     ],
 )
 def test_urgent(text: str, reason: Reason | None) -> None:
@@ -92,6 +102,16 @@ def test_urgent(text: str, reason: Reason | None) -> None:
         "ice warrant?",
         "migra en el trabajo que derechos tengo",
         "si lo van a transferir a otro centro puedo visitarlo?",
+        # "me bate" is Portuguese for hitting, not a bat; "when he drinks" is a habit, asked about
+        "meu marido me bate quando bebe, si llamo a la policia me deportan?",
+        # asking who answers; immigration paperwork; "just" meaning simply
+        "is this the migra? who am i talking to",
+        "a man at my church is offering to fill out my immigration forms, is that ok",
+        "el señor de la tienda hace tramites de inmigracion, es confiable?",
+        "a cop stopped me last month, could i have just walked away",
+        "can police make me unlock my phone",
+        "hay retenes en lawrence esta semana? dicen en facebook",
+        "what do i do at a police checkpoint",
     ],
 )
 def test_calm(text: str) -> None:
