@@ -245,6 +245,16 @@ def test_urgent_violence_gets_911_and_safelink(staffed: Router) -> None:
     assert "911" in reply and "877-785-2020" in reply
 
 
+def test_a_man_with_a_knife_at_the_door_gets_the_violence_answer_not_the_ice_one(
+    staffed: Router,
+) -> None:
+    chat = Chat(staffed)
+    reply = chat.send("el papa de mis hijos esta afuera de la puerta con un cuchillo, dice q abra")
+    escalated = [e for e in chat.events if e.kind is EventKind.ESCALATED]
+    assert [(e.reason, e.entry_id) for e in escalated] == [(Reason.VIOLENCE, "dv-call-police")]
+    assert "911" in reply and "877-785-2020" in reply
+
+
 def test_urgent_without_volunteers_still_gets_the_safety_answer(router: Router) -> None:
     chat = Chat(router)
     reply = chat.send("ice agents at my door right now")
