@@ -55,7 +55,8 @@ ICE_AGENT = (
     r"camionetas? negras?|black (?:suvs?|vans?|trucks?|cars?)|ice vans?|ice trucks?|"
     r"uniformados|oficiales de inmigracion|los de inmigracion|la ice|"
     r"raids?|raiding|redadas?|operativos?|cayo la migra|homeland|badges?|"
-    r"someone with a badge|camionetas|vans|chaleco de \w+"
+    r"someone with a badge|camionetas|vans|chaleco de \w+|(?:una|la|a|the) (?:white |black )?van|"
+    r"van (?:blanca|negra)|unos de (?:inmigracion|migracion|la migra)"
 )
 POLICE = (
     r"police|policias?|poli|polis|cops?|officers?|oficiales?|patrullas?|jura|la jura|"
@@ -95,7 +96,10 @@ PLACE = (
     r"shop|site|obra|school|escuela|pickup|court|corte|courthouse|shelter|albergue|car|"
     r"carro|troca|truck|uber|bus|casa|puerta|patio|ventanas?|edificio|cuarto|room|"
     r"trabajo|chamba|jale|fabrica|bodega|granja|farm|laundromat|lavanderia|church|iglesia|"
-    r"corner|esquina|block|cuadra|calle|street|lobby"
+    r"corner|esquina|block|cuadra|calle|street|lobby|car ?wash|lavado|carwash|mall|plaza|"
+    r"market|mercado|supermarket|supermercado|super|park|parque|misa|clinic|clinica|"
+    r"hospital|library|biblioteca|bus stop|parada|station|estacion|deli|bodega|laundry|porche|"
+    r"garage|garaje|trunk|window"
 )
 AGENT_ACTION = (
     r"knock\w*|tocan|tocando|tocaron|toca y toca|tocan y tocan|golpeando|banging|pounding|"
@@ -105,7 +109,8 @@ AGENT_ACTION = (
     r"esperando|talking to|hablando con|showing them|ensenandoles|cerraron|closed the|"
     r"blocking|blocked|bloqueando|bloquearon|surround\w*|rodea\w*|enter\w*|entraron|"
     r"se metieron|came in|broke in|arrived|showed up|llegaron|aparecieron|"
-    r"(?:esta|estan|sta|stan|ta|tan|is|are|re|r|s|theyre|theyr) (?:en|at|in|inside|outside|"
+    r"questioning|interrogando|interrogating|se esta acercando|se estan acercando|"
+    r"(?:esta|estan|sta|stan|ta|tan|is|are|re|r|s|theyre|theyr) (?:en|at|in|on|inside|outside|"
     r"afuera de|afuera|"
     r"adentro|in front of|frente a|enfrente de|here|aqui|aca|out front|por)(?: \w+){0,3}|"
     r"at (?:my|the|our|mi) (?:door|house|home|apartment|job|work)|"
@@ -183,7 +188,8 @@ VIOLENCE_ACT = (
     r"the |his )?"
     r"(?:correa|cinturon|cinto|chancla|palo|belt|cord)|"
     r"hit|hits|hitting|beat|beats|beating|beat me up|punch\w*|slap\w*|cachetad\w*|"
-    r"cachete\w*|bofetad\w*|pega|pegando|pego|pegar|pegaba|pegue|golpe\w*|madrazos?|bate|batendo|bateu|"
+    r"cachete\w*|bofetad\w*|pega|pegando|pego|pegar|pegaba|pegue|golpe\w*|madrazos?|bate|batendo|"
+    r"bateu|"
     r"patea\w*|pateo|kick\w*|empuj\w*|push\w*|shov\w*|throw\w*|aventando|avento|"
     r"tirando cosas|rompiendo|breaking|smash\w*|screaming|gritando|yelling|"
     r"drunk|borracho|bolo|pedo|tomado|drogado|high|threat\w*|amenaz\w*|hurt\w*|lastim\w*|"
@@ -241,7 +247,14 @@ SELF_HARM = (
     r"disappear (?:for good|forever)|desaparecer para siempre|estoy (?:parad[oa] )?en el puente|"
     r"on the bridge|en las vias|on the tracks|(?:it|nothing) (?:won ?t|wont|will not) matter|"
     r"ya no (?:va a )?importa(?:r)? nada|thanks? (?:you )?for everything|"
-    r"gracias por todo (?:y )?adios|goodbye (?:everyone|all|forever)|adios a todos"
+    r"gracias por todo (?:y )?adios|goodbye (?:everyone|all|forever)|adios a todos|"
+    r"se quiere (?:morir|matar)|quiere morirse|quiere matarse|wants? to (?:die|kill (?:herself|"
+    r"himself))|end (?:her|his|their) (?:own )?life|take (?:her|his) (?:own )?life|"
+    r"quitarse la vida|kill (?:herself|himself)|"
+    r"perdon(?:en|enme|ame)? por todo|forgive me for everything|"
+    r"(?:diganle|digale|dile|tell) (?:a )?(?:my|mis|mi) (?:\w+ )?(?:que |that )?(?:los|la|lo|"
+    r"las)? ?"
+    r"(?:quiero|i love)"
 )
 HYPOTHETICAL = (
     r"what if|what happens if|what should i do if|what do i do if|what would|q hago si|"
@@ -262,6 +275,9 @@ RUMOR = (
     r"sera cierto|gossip|posted (?:on|in|that|this|a|about)|someone posted|fb|facebook|"
     r"whatsapp|group chat|tiktok|instagram|"
     r"someone said|alguien dijo|publicaron|dicen (?:que|q) van a|"
+    r"(?:someone|somebody|alguien|a lady|a man|una senora|un senor)(?: \w+){1,3} (?:said|dijo)|"
+    r"on the radio|en la radio|on tv|en la tele|andan diciendo|anda diciendo|people are saying|"
+    r"everyone is saying|word is|"
     r"(?:coworker|friend|neighbor|people|everyone|somebody) said (?:that )?(?:ice|la migra|there)"
 )
 PAST = (
@@ -280,7 +296,22 @@ PAST = (
     r"(?:been|lleva|llevan|has been|have been) (?:\w+ ){0,4}\d+ (?:weeks|months|semanas|meses)|"
     r"in the (?:19|20)?\d0s|en los (?:anos )?(?:19|20)?\d0s|cuando (?:viviamos|vivia|estabamos|"
     r"estaba)|long time ago|se fueron|ya se fueron|they left|"
-    r"already left|se marcharon"
+    r"already left|se marcharon|pegaba|golpeaba|maltrataba|abusaba|used to (?:hit|beat|abuse)|"
+    r"de nin[oa]|de chiquit[oa]|as a (?:kid|child)|when i was (?:a kid|little|young)"
+)
+# the danger is over: she is safe, he is gone (only quiets the violence rules)
+_SAFE_NOW = _rx(
+    r"a salvo|(?:ya )?estoy (?:bien|segura|seguro|a salvo)|(?:im|i m|i am|we re|were) safe|"
+    r"(?:ya )?estoy en (?:un|el) refugio|ya me fui|ya me separe|ya soltaron|ya lo soltaron|"
+    r"(?:ya )?se (?:lo|la) llevo la policia|ya se llevo|took (?:my )?(?:abuser|him) away|"
+    r"(?:esta|is) (?:en la carcel|in jail) (?:ahora|now)|ahora esta en la carcel|now (?:hes|"
+    r"he is) in jail"
+)
+# a habit asked about, not an attack now: "me pega a veces", "when he drinks"
+_HABIT = _rx(
+    r"a veces|sometimes|todo el tiempo|all the time|cuando (?:bebe|toma|se emborracha|"
+    r"llega tomado)|"
+    r"when (?:he|she) (?:drinks|gets drunk)|every time|cada vez que|siempre"
 )
 
 _ICE = _rx(ICE_AGENT)
@@ -421,6 +452,9 @@ _IDIOMS = re.compile(
     r"(?:is|are|was) killing me|(?:gonna|going to) kill (?:me|us) if (?:im|i am|we re|were) late|"
     r"lol|lmao|jaja\w*|jeje\w*|jk|just kidding|es broma|era broma|en serio|"
     r"who am i talking to|am i talking to a|con quien (?:hablo|estoy hablando)|"
+    r"pocket ?knife|knife skills|navaja suiza|"
+    r"(?:mi|my) (?:suegr[oa]|abuel[oa]|ti[oa]|mother in law|grandma|aunt) (?:me )?(?:va a|will|is "
+    r"gonna|is going to) (?:matar|kill)(?: me)?|"
     r"immigration (?:forms?|paperwork|applications?|consultants?|benefits|process|questions?|"
     r"services|fees?)|(?:formularios?|formas|tramites?|consultor[ae]?s?|solicitud|"
     r"proceso|leyes) de (?:inmigracion|migracion)|"
@@ -456,6 +490,13 @@ ICE_STOP = (
     r"(?:stopped|pararon|paro|detuvieron|agarraron|pulled over) (?:me|us|my|mi|a mi)"
     r"(?: \w+){0,4} (?:" + ICE_AGENT + r")|me (?:pararon|paro|detuvieron|tienen parad[oa])"
     r"(?: \w+){0,4} (?:" + ICE_AGENT + r")"
+)
+# a stop in progress, in words that are themselves present: urgent without "now"
+_STOPPING = _rx(
+    r"(?:getting|being) pulled over|pulling me over|me (?:esta|estan) parando|"
+    r"me estoy orillando|(?:me|nos) (?:tiene|tienen) parad[oa]s?|"
+    r"(?:policia|police|cop|patrulla|polisia)(?: \w+){0,3} (?:se esta acercando|is walking up|"
+    r"is coming up|esta atras de (?:mi|nosotros)|is behind (?:me|us))"
 )
 _POLICE_STOP_NOW = _rx(
     r"pulling (?:me )?over|(?:lights|luces) (?:on|prendidas)|behind me with (?:the )?lights|"
@@ -510,7 +551,33 @@ EVENT_TAKEN = (
     r"se (?:lo |la |los |las )?llevaron|se (?:lo |la )?llevo|agarraron|agarro|detuvieron|"
     r"detuvo|arrestaron|arresto|levantaron|recogieron|pescaron|atraparon|bajaron|"
     r"(?:didn ?t|did not|never) (?:come|came) (?:out|back|home)|"
-    r"no (?:salio|regreso|volvio) de (?:su|la) (?:cita|check)"
+    r"no (?:salio|regreso|volvio) de (?:su|la) (?:cita|check)|"
+    r"(?:lo|la|los|las) dejaron detenid[oa]s?|(?:kept|held) (?:him|her|them) (?:at|there)|"
+    r"(?:hasn ?t|has not|haven ?t) (?:come|came) (?:back|home)|no ha (?:vuelto|regresado)|"
+    r"put (?:him|her|them) in (?:a|the) (?:van|car|truck|suv)"
+)
+# put in a van, gone missing, held at a check-in: taken, even when no one says by whom
+_PUT_IN_VAN = _rx(
+    r"put (?:him|her|them|my \w+) in(?:to)? (?:a|the) (?:van|car|truck|suv)|"
+    r"(?:lo|la|los|las) (?:subieron|metieron|aventaron) (?:a|en) (?:una|la) (?:camioneta|van|"
+    r"troca|patrulla)"
+)
+_MISSING = _rx(
+    r"(?:didn ?t|did not|never|hasn ?t|has not) (?:come|came) (?:back|home)|"
+    r"no (?:volvio|regreso|ha vuelto|ha regresado|llego) (?:de|del|a casa|a la casa)"
+)
+_MISSING_SIGN = _rx(
+    r"no contesta|not answering|won ?t answer|phone (?:is )?off|celular apagado|"
+    r"telefono apagado|(?:celular|telefono|phone|cell) (?:esta |is )?(?:apagado|off)|(?:carro|"
+    r"car) (?:abierto|open|was open)|took someone|se llevaron a alguien|"
+    r"sus cosas adentro|his stuff (?:inside|in it)"
+)
+_HELD_AT_CHECKIN = _rx(
+    r"(?:espere|esperar|wait) (?:en|in) (?:un|otro|otra|a|another|a different|different) "
+    r"(?:cuarto|room|sala|oficina)(?: aparte| separate)?|"
+    r"(?:me|le|nos) quitaron (?:el|mi|su) pasaporte|took (?:my|his|her) passport|"
+    r"no (?:me|lo|la) dejan (?:ir|salir)|(?:not|aren ?t) letting (?:me|him|her) (?:go|leave)|"
+    r"(?:le|me) dijeron (?:q|que) no (?:se )?(?:puede|puedo) ir"
 )
 _EVENT_TAKEN = _rx(EVENT_TAKEN)
 # a few words that only report agents somewhere: "ICE AQUI", "migra en el trabajo", "help ice"
@@ -535,16 +602,36 @@ _MOVING = _rx(
     r"(?:van a|estan por) (?:transferir\w*|trasladar\w*)|"
     r"(?:lo|la|los|las) (?:van a )?(?:transferir|trasladar|transfieren|trasladan)|"
     r"(?:are going to|gonna|going to|about to) transfer (?:him|her|them|my)|"
-    r"being transferred|transferring (?:him|her|them|my)"
+    r"being transferred|transferring (?:him|her|them|my)|"
+    r"(?:lo|la|los|las) (?:estan|van a) (?:pasar|pasando|mover|moviendo|mandar|mandando) a|"
+    r"(?:moving|sending|shipping) (?:him|her|them|my \w+) to|"
+    r"(?:is|are) being moved"
 )
 _CUSTODY_PLACE = _rx(
     r"detention|detencion|detenid[oa]s?|centro|center|custody|custodia|jail|carcel|"
-    r"burlington|plymouth|bristol|texas|louisiana|otro estado|another state"
+    r"burlington|plymouth|bristol|texas|louisiana|luisiana|otro estado|another state"
 )
 # agents telling the member to do something: urgent only when it's happening
 _DEMAND = _rx(
     r"(?:telling|asking|ordering|making) (?:me|us) to|wants? (?:me|us) to|"
-    r"me (?:esta |estan )?(?:pide|piden|pidiendo|ordena|ordenan|obliga|obligan)"
+    r"me (?:esta |estan )?(?:pide|piden|pidiendo|ordena|ordenan|obliga|obligan)|"
+    r"quieren? (?:que|q) (?:salga|salgamos|abra|abramos|firme|firmemos)"
+)
+_ABUSER_TAKEN = _rx(
+    r"(?:took|arrested|picked up) (?:my )?(?:abuser|agresor)|(?:se llevaron|se llevo|arrestaron|"
+    r"detuvieron) a (?:mi )?(?:agresor|abusador)"
+)
+_YESTERDAY = _rx(r"yesterday|ayer|anoche|last night|the other day|el otro dia")
+_TODAY = _rx(r"today|hoy|this morning|esta manana|tonight|esta noche|this afternoon|esta tarde")
+_SUPPOSING = _rx(
+    r"what if|what happens if|if (?:ice|they|the police|cops|immigration|my|he|she|i|someone|"
+    r"somebody)|si (?:la migra|ice|llega|llegan|viene|vienen|me|mi|la policia|el|ella|alguien|"
+    r"lo|la|sale)|in case|en caso|suponiendo|supongamos|digamos que|hypothetical\w*|"
+    r"hipoteticamente|someday|algun dia|si un dia|if one day|let ?s say"
+)
+_CHECK_IN = _rx(
+    r"cita|check ?ins?|appointment|reporte|reportarme|ice office|oficina de (?:inmigracion|ice)|"
+    r"burlington|jfk|government center"
 )
 # a road check the member is in: "reten en la 93, nos estan parando a todos"
 _CHECKPOINT = _rx(r"retenes|reten|checkpoints?|road ?blocks?|puntos? de control|revision en la")
@@ -558,14 +645,44 @@ _THEY_HERE = _rx(
     r"are here|estan aqui)"
 )
 _THERE_ARE = _rx(
-    r"(?:hay|there (?:is|are|s)|theres)(?: \w+){0,3} (?:ice|migra|agentes?|agents?|"
-    r"inmigracion|immigration|policias?|police|cops)"
+    r"(?:hay|ay|there (?:is|are|s)|theres)(?: \w+){0,3} (?:ice|migra|agentes?|agents?|"
+    r"inmigracion|immigration|policias?|police|cops|operativos?|redadas?|raids?|camionetas|vans|"
+    r"van)"
 )
 _PANIC = _rx(r"running|corriendo|hiding|escondid[oa]s?|everybody|todos|vans|camionetas")
 _OUTSIDE = _rx(r"afuera|outside|out front|door|puerta|porch|ventana|window")
 
 
-_AGAIN = _rx(r"again|otra vez|de nuevo")
+_AGAIN = _rx(r"again|otra vez|de nuevo|volvieron|regresaron|came back|(?:they|theyre|they re) back")
+# someone at the door, named or not: "hay señores en la puerta"
+_SOMEONE_AT_DOOR = _rx(
+    r"(?:hay|ay|there (?:is|are)|theres|there s)(?: \w+){0,2} (?:senores|hombres|men|guys|"
+    r"personas|people|gente|tipos|alguien|someone|somebody)(?: \w+){0,3} (?:en la puerta|"
+    r"at the door|at our door|at my door|afuera|outside|tocando|knocking)"
+)
+_UNDER_DOOR = _rx(
+    r"(?:under|debajo de|bajo|por debajo de) (?:the|la|my|mi|our|nuestra) (?:door|puerta)"
+)
+_BACK_AT = _rx(r"(?:volvieron|regresaron|came back|(?:they|theyre|they re) back)")
+_STANDING = _rx(
+    r"(?:estan|are|re) (?:parad[oa]s|standing|sitting|waiting|esperando|parked|estacionad[oa]s)"
+)
+# being followed, by someone unnamed
+_FOLLOWED = _rx(
+    r"(?:following|siguiendo|persiguiendo|chasing) (?:me|us)|(?:me|nos) (?:vienen|viene|estan|esta|"
+    r"andan|anda) (?:siguiendo|persiguiendo)|(?:is|are|s|been) following (?:me|us)|"
+    r"(?:still|todavia|sigue) (?:behind me|atras de mi|detras de mi)"
+)
+# people being grabbed, by no one named: "estan agarrando gente en el parque"
+_GRABBING = _rx(
+    r"(?:estan|are) (?:agarrando|levantando|llevandose|grabbing|taking|arresting|deteniendo) "
+    r"(?:gente|a la gente|people|personas|everyone|a todos)"
+)
+# agents (not police) simply reported somewhere: "ice at st. mary's parking lot"
+_ICE_AT = re.compile(
+    r"\b(?:" + ICE_AGENT + r")\b(?: (?:is|are|esta|estan|anda|andan))? (?:at|en|in|on|outside|"
+    r"afuera de|frente a|by|near|cerca de)\b"
+)
 # the member's act in the if-clause, his threat after it
 _IF_I_THREAT = _rx(
     r"(?:says?|said|dice|dijo|told me) (?:que |q )?(?:if i|if we|when i|when we|once i|"
@@ -610,19 +727,23 @@ def _triage(t: str) -> Triage:
     rumor = bool(_RUMOR.search(t))
     progressive = bool(_PROGRESSIVE.search(t))
     happening = now or recent
-    long_ago = past and not strong_now and not (progressive and _AGAIN.search(t))
+    again = bool(_AGAIN.search(t))
+    long_ago = past and not strong_now and not ((progressive or _STANDING.search(t)) and again)
     # a question about a situation, not the situation: "what if", "heard that", "last year"
     calm = ((hypothetical or rumor) and not strong_now and not (recent and not rumor)) or long_ago
+    # "if he gets out tomorrow": an if-clause, not "can they keep him" asked about a real case
+    supposing = bool(_SUPPOSING.search(t)) and not (strong_now or recent)
+    over = (long_ago or bool(_SAFE_NOW.search(t))) and not strong_now  # "ya estoy a salvo"
 
     # violence or threats: a question asked around it ("can I call 911 if...") doesn't make
     # it hypothetical; only an act inside an if-clause ("if he hits me again") does
-    if _IF_I_THREAT.search(t) and not long_ago:
+    if _IF_I_THREAT.search(t) and not over:
         return Triage(Urgency.URGENT, Reason.VIOLENCE, "threat-or-weapon")
     kill = _KILL.search(t)
-    if kill and not long_ago and not _in_condition(t, kill.start()):
+    if kill and not over and not _in_condition(t, kill.start()):
         return Triage(Urgency.URGENT, Reason.VIOLENCE, "threat-or-weapon")
     strong = _V_STRONG.search(t)
-    if strong and not long_ago and not _in_condition(t, strong.start()):
+    if strong and not over and not _in_condition(t, strong.start()):
         return Triage(Urgency.URGENT, Reason.VIOLENCE, "violence-strong")
     victim = {
         m.group(0)
@@ -631,10 +752,12 @@ def _triage(t: str) -> Triage:
         and not _in_condition(t, m.start())
         and not _THREAT_TO_REPORT.match(t, m.start())
     }
+    habit = bool(_HABIT.search(t)) and not (happening or progressive)
     if (
         victim
-        and not long_ago
+        and not over
         and not rumor
+        and not habit
         and (happening or progressive or len(victim) >= 2 or _FEAR.search(t))
         and not _only_police_act(t)
     ):
@@ -654,7 +777,13 @@ def _triage(t: str) -> Triage:
         and (_in_condition(t, agent.start()) or (acting and _in_condition(t, acting.start())))
     ):
         calm = True
-    if not calm:
+    if _PUT_IN_VAN.search(t) and not long_ago and not supposing and not rumor:
+        return Triage(Urgency.URGENT, Reason.DETAINED, "just-taken")
+    # agents seen yesterday are gone, unless they are back or still there
+    gone = bool(_YESTERDAY.search(t)) and not (strong_now or _TODAY.search(t) or again)
+    if not calm and not gone:
+        if _STOPPING.search(t):
+            return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "stopped-by-police-now")
         if _ICE_STOP.search(t) and (happening or progressive):
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "stopped-by-ice")
         if _POLICE_STOP_NOW.search(t) and now:
@@ -663,9 +792,23 @@ def _triage(t: str) -> Triage:
         place = bool(_PLACE.search(t))
         if agent and action and (happening or progressive or place):
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "agents-acting-now")
-        if agent and _DEMAND.search(t) and happening:
+        demand = _DEMAND.search(t)
+        if agent and demand and (happening or (place and not demand.group(0).startswith("me "))):
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "agents-acting-now")
-        if agent and place and (strong_now or (progressive and _ICE.search(t))):
+        if _SOMEONE_AT_DOOR.search(t) or _UNDER_DOOR.search(t):
+            return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "knocking-now")
+        if _BACK_AT.search(t) and (place or _STANDING.search(t)):
+            return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "they-are-back")
+        if _GRABBING.search(t) and (place or _PANIC.search(t)):
+            return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "raid-now")
+        if _ICE_AT.search(t) and place and not _TOPIC.search(t):
+            return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "agents-at-place")
+        if _FOLLOWED.search(t):
+            stalker = _VICTIM.search(t) or re.search(r"\b(?:my|mi) ex\b|\b(?:he|el)\b", t)
+            reason = Reason.VIOLENCE if stalker and not agent else Reason.ICE_PRESENT
+            return Triage(Urgency.URGENT, reason, "being-followed")
+        doing = any(not _in_condition(t, m.start()) for m in _PROGRESSIVE.finditer(t))
+        if agent and place and (strong_now or (doing and _ICE.search(t))):
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "agents-here-now")
         if strong_now and _THEY_HERE.search(t) and (place or _PANIC.search(t)):
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "they-are-here-now")
@@ -694,12 +837,23 @@ def _triage(t: str) -> Triage:
         and _RELEASE.search(t)
         and (_SOON.search(t) or recent)
         and not long_ago
-        and not (hypothetical and not (strong_now or recent))
+        and not supposing
     ):
         return Triage(Urgency.URGENT, Reason.DETAINED, "release-to-ice")
+    # taken, held or missing, even when no one says by whom
+    if not long_ago and not supposing and not rumor:
+        if _MISSING.search(t) and (agent or _MISSING_SIGN.search(t)):
+            return Triage(Urgency.URGENT, Reason.DETAINED, "missing")
+        if _HELD_AT_CHECKIN.search(t) and (_ICE.search(t) or _CHECK_IN.search(t)):
+            return Triage(Urgency.URGENT, Reason.DETAINED, "held-at-check-in")
 
-    # someone just taken
-    if _TAKEN.search(t) and not long_ago and not (hypothetical and not (recent or strong_now)):
+    # someone just taken (not the abuser, taken away by the police she called)
+    if (
+        _TAKEN.search(t)
+        and not long_ago
+        and not (hypothetical and not (recent or strong_now))
+        and not _ABUSER_TAKEN.search(t)
+    ):
         if strong_now or recent:
             return Triage(Urgency.URGENT, Reason.DETAINED, "just-taken")
         if (

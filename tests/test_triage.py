@@ -63,6 +63,29 @@ from bot.triage import UrgencyModel, assess, urgency_model
         ("checkpoint on route 1, they're stopping everyone and im 3 cars back", Reason.ICE_PRESENT),
         # held past bail because of a detainer: "posted" is bail, not a rumour
         ("bail was posted but they wont let him out, the jail says ice has a hold", None),
+        # a stop in progress says "now" by itself
+        ("me esta parando una patrulla y no traigo licencia", Reason.ICE_PRESENT),
+        ("getting pulled over no license", Reason.ICE_PRESENT),
+        ("police are questioning my uncle outside the apartment", Reason.ICE_PRESENT),
+        ("the cop is telling me to step out of the car and open the trunk", Reason.ICE_PRESENT),
+        # someone at the door, a paper under it, men from the vans, they're back
+        ("hay unos señores en la puerta y mi mama no puede hablar", Reason.ICE_PRESENT),
+        ("they pushed a paper under the door that says homeland security", Reason.ICE_PRESENT),
+        ("the guys from the white van are on our porch", Reason.ICE_PRESENT),
+        ("volvieron, los de la semana pasada estan parados frente a la casa", Reason.ICE_PRESENT),
+        ("estan agarrando gente en la plaza, todos corriendo", Reason.ICE_PRESENT),
+        ("ice at the car wash on main st", Reason.ICE_PRESENT),
+        ("a gray car has been following me since i left work", None),
+        # taken by no one named, missing, held at a check-in, moved
+        ("they put my brother in a van outside the deli", Reason.DETAINED),
+        ("mi esposo no volvio del trabajo y su celular esta apagado", Reason.DETAINED),
+        ("me dijeron que espere en otro cuarto en mi cita de ice", Reason.DETAINED),
+        ("lo estan pasando a otro centro en texas", Reason.DETAINED),
+        ("his release is tomorrow but ice put a hold on him, can they keep him?", Reason.DETAINED),
+        # self-harm of someone else, and farewells
+        ("mi hermana dice que se quiere morir", Reason.SELF_HARM),
+        ("my patient says she plans to end her life", Reason.SELF_HARM),
+        ("perdonenme por todo, diganle a mis hijos que los quiero", Reason.SELF_HARM),
     ],
 )
 def test_urgent(text: str, reason: Reason | None) -> None:
@@ -112,6 +135,19 @@ def test_urgent(text: str, reason: Reason | None) -> None:
         "can police make me unlock my phone",
         "hay retenes en lawrence esta semana? dicen en facebook",
         "what do i do at a police checkpoint",
+        # over: a habit asked about, abuse long past, safe now, agents seen yesterday
+        "mi esposo me grita y me pega a veces, puedo pedir una orden?",
+        "my dad used to hit me as a kid, does that help my case",
+        "el me golpeo el viernes pero ya estoy en un refugio con los niños, que sigue",
+        "the police took my abuser away last night and im safe at my moms, what about the order",
+        "saw an ice van parked on our street yesterday, should we stay home",
+        # rumours, figures of speech, if-clauses
+        "someone at work said ice is at the mall, is it true",
+        "they said on the radio there are checkpoints in lynn",
+        "can i carry a pocket knife for work",
+        "mi suegra me va a matar cuando sepa que choque el carro",
+        "si un dia no llego a la casa por la migra, que hacen mis hijos",
+        "is there a law in mass that stops cops from helping ice",
     ],
 )
 def test_calm(text: str) -> None:
