@@ -73,6 +73,33 @@ def cmd_faq_show(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_faq_learn(args: argparse.Namespace, config: Config) -> int:
+    from bot.learn import Labelled, learn, read_labelled
+
+    faq_dir = _faq_dir(args, config)
+    rows: list[Labelled] = []
+    problems: list[Problem] = []
+    for name in args.files:
+        found_rows, found = read_labelled(Path(name))
+        rows += found_rows
+        problems += found
+    _problems_out(problems)
+    if any(p.severity == "error" for p in problems):
+        print(f"faq learn FAILED: {len(problems)} bad line(s); nothing changed")
+        return 1
+    result = learn(faq_dir, rows, urgency=not args.no_urgency, dry_run=args.dry_run)
+    _problems_out(result.problems)
+    if not result.ok:
+        print(f"faq learn FAILED: {len(result.problems)} problem(s); nothing changed")
+        return 1
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(result.added.items())) or "nothing"
+    verb = "would add" if args.dry_run else "added"
+    print(f"faq learn: {verb} {kinds}; {result.skipped} already listed")
+    if not args.dry_run and result.added:
+        print("now run `hotline faq check`: it routes every example question to its entry")
+    return 0
+
+
 def _problems_out(problems: Sequence[Problem]) -> None:
     for p in problems:
         print(p, file=sys.stderr)
@@ -104,6 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sms", action="store_true", help="the SMS version, with segment count")
     p.add_argument("--dir", help="FAQ folder")
     p.set_defaults(handler=cmd_faq_show)
+    p = faq.add_parser(
+        "learn",
+        help="add labelled messages (JSON lines, as `hotline ask --json` prints) to the "
+        "entries' example questions, the not-answered list and the urgency examples",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE.jsonl")
+    p.add_argument("--dir", help="FAQ folder")
+    p.add_argument("--no-urgency", action="store_true", help="leave faq/urgency.yaml alone")
+    p.add_argument("--dry-run", action="store_true", help="count, change nothing")
+    p.set_defaults(handler=cmd_faq_learn)
 
     for module in _COMMAND_MODULES:
         module.register(sub)

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema
-from fluent.runtime import FluentBundle, FluentResource
+from fluent.runtime import FluentBundle
 from fluent.syntax import FluentParser, ast
 
 from bot import segments
@@ -309,7 +309,7 @@ def _render_chunk(text: str, values: dict[str, str | int], lang: Lang) -> tuple[
                 "start a line with [ * or ."
             ]
     bundle = FluentBundle([lang.value], use_isolating=False)
-    bundle.add_resource(FluentResource(source))
+    bundle.add_resource(parsed)  # parsed once: the checked tree is the one rendered
     message = bundle.get_message("m")
     if message.value is None:
         return text, ["empty text"]

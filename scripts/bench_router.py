@@ -1,6 +1,6 @@
 """Router accuracy and speed against a plain BM25 baseline, side by side, in one run.
 
-    python scripts/bench_router.py [--set tests/data/eval/test.jsonl] [--quick]
+    python scripts/bench_router.py [--set tests/data/eval/fresh7.jsonl] [--quick]
 
 Prints top-1 accuracy on in-scope questions, out-of-scope rejection, urgent recall and
 false-urgent rate, language accuracy; routing latency per message (median, p99) at the
@@ -34,21 +34,11 @@ from bot.router import Router  # noqa: E402
 from bot.text import fold  # noqa: E402
 from bot.triage import urgency_model  # noqa: E402
 
-EVAL_SETS = (
-    "dev",
-    "test",
-    "holdout",
-    "final",
-    "blind",
-    "unseen",
-    "fresh1",
-    "fresh2",
-    "fresh4",
-    "fresh5",
-)
-# written blind by people who saw only the entry list, and never looked at or tuned on: the
-# honest figures (fresh4 was written the same way, measured once, then used for tuning)
-HELD_OUT = ("fresh2", "fresh5")
+# Written blind by people who saw only the list of entries, never looked at or tuned on: the
+# honest figures. The sets the router was built and tuned with are in tests/data/learned/,
+# and their messages are in the FAQ's examples (`hotline faq learn`), so they aren't measured.
+EVAL_SETS = ("fresh2", "fresh5", "fresh7")
+HELD_OUT = EVAL_SETS
 TARGETS = {
     "top1": 0.95,
     "oos_rejection": 0.90,
@@ -101,15 +91,17 @@ class Bm25Baseline:
         return (entry if score >= self.threshold else None), lang, urgent, score
 
 
-def metrics(
-    rows: list[dict[str, Any]], preds: list[tuple[str | None, str, bool]]
-) -> dict[str, Any]:
+def metrics(rows: list[dict[str, Any]], preds: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """preds: (entry, lang, urgent[, decision]) per row."""
     inscope = [(r, p) for r, p in zip(rows, preds, strict=True) if r["entry"]]
     oos = [(r, p) for r, p in zip(rows, preds, strict=True) if not r["entry"] and not r["urgent"]]
     urgent = [(r, p) for r, p in zip(rows, preds, strict=True) if r["urgent"]]
     calm = [(r, p) for r, p in zip(rows, preds, strict=True) if not r["urgent"]]
     return {
         "top1": sum(p[0] == r["entry"] for r, p in inscope) / max(1, len(inscope)),
+        # in scope and not urgent: how often the member is asked to pick one of two entries
+        "choice": sum(len(p) > 3 and p[3] == "choice" for r, p in inscope if not r["urgent"])
+        / max(1, sum(not r["urgent"] for r, _ in inscope)),
         "oos_rejection": sum(p[0] is None for r, p in oos) / max(1, len(oos)),
         "urgent_recall": sum(p[2] for r, p in urgent) / max(1, len(urgent)),
         "false_urgent": sum(p[2] for r, p in calm) / max(1, len(calm)),
@@ -184,14 +176,11 @@ def fmt(v: float) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--set", action="append", help="JSONL set(s) (default: dev and test)")
+    ap.add_argument("--set", action="append", help="JSONL set(s) (default: the held-out sets)")
     ap.add_argument("--quick", action="store_true", help="fewer latency rounds")
     ap.add_argument("--show-misses", action="store_true")
     ap.add_argument("--no-fail", action="store_true", help="exit 0 even when a target is missed")
     args = ap.parse_args()
-    # dev, test, holdout, final, blind, unseen, fresh1 and fresh4 were used while building the
-    # router (the urgent and calm lines of the first four also train the urgency model); fresh2
-    # and fresh5 were written blind by people who saw only the entry list, and are only measured
     sets = (
         [Path(s).resolve() for s in args.set]
         if args.set
@@ -215,7 +204,7 @@ def main() -> int:
         ours = []
         for r in rows:
             c = router.classify(r["text"])
-            ours.append((c.entry, c.lang.value, c.urgent))
+            ours.append((c.entry, c.lang.value, c.urgent, c.decision))
         threshold = tune_bm25_threshold(faq, rows)
         base = Bm25Baseline(faq, threshold)
         theirs = []
@@ -237,6 +226,7 @@ def main() -> int:
             ("language", "language accuracy", ">= 98%"),
         ):
             print(f"{label:<26}{fmt(m[key]):>9}{fmt(b[key]):>9}   {target}")
+        print(f"{'offered a choice of two':<26}{fmt(m['choice']):>9}{'-':>9}   (in scope, calm)")
         print(f"(BM25 rejection threshold {threshold} tuned on this same set, in its favour)")
         ok &= (
             m["top1"] >= TARGETS["top1"]
