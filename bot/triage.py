@@ -152,7 +152,7 @@ HOLD = (
     r"another agency|otra agencia"
 )
 RELEASE = (
-    r"release\w*|sueltan|soltar|liberan|liberar|sale|salga|salir|gets? out|getting out|"
+    r"release\w*|sueltan\w*|soltar\w*|liberan|liberar|sale|salga|salir|gets? out|getting out|"
     r"cumple|termina|finishes|done with|bail|fianza|dismissed|desestimaron|recoger|"
     r"pick (?:him|her) up|transferr\w*|trasladar\w*|entregan|entregar|termine|terminar|"
     r"walk out|walks out|pickup|viene (?:la migra|ice|inmigracion) por|"
@@ -163,7 +163,9 @@ SOON = (
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|lunes|martes|miercoles|"
     r"jueves|viernes|sabado|domingo|this week|esta semana|next week|la proxima semana|"
     r"en \d+ dias|in \d+ days|this weekend|este fin de semana|won ?t release|no lo sueltan|"
-    r"no la sueltan|holding (?:my|him|her)|lleva \d+ dias|\d+ days|in a few hours|"
+    r"no la sueltan|holding (?:my|him|her)|van a (?:soltar\w*|liberar\w*)|"
+    r"(?:lo|la) (?:esta )?espera(?:ndo)?|waiting for (?:him|her)|lleva \d+ dias|\d+ days|"
+    r"in a few hours|"
     r"en unas horas|en cuanto|won ?t let (?:him|her|them) (?:out|go)|"
     r"not letting (?:him|her|them) (?:out|go)|no (?:lo|la|los|las) dejan salir"
 )
@@ -173,6 +175,10 @@ VIOLENCE_STRONG = (
     r"locked (?:me|us) in|locked in|encerrad[oa]s?|me tiene encerrad[oa]|me encerro|"
     r"won ?t let me (?:leave|out|go)|no me deja (?:salir|irme)|"
     r"took my (?:phone|cell)|me quito (?:el|mi) (?:cel|celular|telefono)|"
+    r"(?:broke|smashed) my (?:phone|cell)|(?:me )?(?:rompio|quebro) (?:el|mi) (?:cel|celular|"
+    r"telefono)|"
+    r"(?:me )?agarro del cuello|grabbed (?:me by )?(?:my|the) (?:neck|throat)|"
+    r"kicked out (?:with|w)|(?:got|been|was|were) kicked out|"
     r"kill (?:me|us|you)|me va a matar|"
     r"threat\w* to kill|amenaz\w* (?:con|de) matar|"
     r"bruises|moretones|sangre|blood|bleeding|sangrando|"
@@ -248,6 +254,11 @@ SELF_HARM = (
     r"on the bridge|en las vias|on the tracks|(?:it|nothing) (?:won ?t|wont|will not) matter|"
     r"ya no (?:va a )?importa(?:r)? nada|thanks? (?:you )?for everything|"
     r"gracias por todo (?:y )?adios|goodbye (?:everyone|all|forever)|adios a todos|"
+    r"cutting again|me estoy cortando|me volvi a cortar|cortandome|"
+    r"took (?:a bunch|a lot|too many|lots|a handful) of (?:pills|meds)|"
+    r"me tome (?:un monton de|muchas|un punado de) (?:pastillas|pildoras)|"
+    r"no tiene sentido (?:seguir )?(?:vivo|viva|vivir)|(?:gonna|going to|wants? to|va a) jump|"
+    r"se va a tirar|va a tirarse|"
     r"se quiere (?:morir|matar)|quiere morirse|quiere matarse|wants? to (?:die|kill (?:herself|"
     r"himself))|end (?:her|his|their) (?:own )?life|take (?:her|his) (?:own )?life|"
     r"quitarse la vida|kill (?:herself|himself)|"
@@ -267,7 +278,8 @@ HYPOTHETICAL = (
     r"how do|como (?:se|puedo|hago)|is it legal|es legal|allowed|derecho a"
 )
 RUMOR = (
-    r"is it true|es cierto|es verdad|rumou?rs?|dicen q hay|dicen que hay|i heard|heard that|"
+    r"is it true|es cierto|es verdad|es vdd|rumou?rs?|dicen q hay|dicen que hay|i heard|heard|"
+    r"heard that|"
     r"heard theres|heard there s|"
     r"escuche (?:que |q )?(?:hay|andan|anda|va|van|viene|vienen|estan|esta la)|oi que|"
     r"on facebook|en facebook|la gente dice|"
@@ -283,7 +295,8 @@ RUMOR = (
 PAST = (
     r"last (?:week|month|year|summer|winter|spring|fall|autumn|time)|(?:weeks|months|years) ago|"
     r"\d+ (?:weeks|months|years) ago|back in|in 20\d\d|en 20\d\d|el (?:ano|mes) pasado|"
-    r"la semana pasada|hace (?:\d+|dos|tres|unos|varios|muchos|un par de)? ?"
+    r"(?:la )?semana pasada|(?:el )?(?:mes|ano) pasado|hace (?:\d+|dos|tres|unos|varios|muchos|"
+    r"un par de)? ?"
     r"(?:semanas|meses|anos|ano|mes)|hace \d+ dias|used to|solia|"
     r"lleva \d+ (?:weeks|semanas|meses|months)|for \d+ (?:weeks|months|years)|ya salio|"
     r"got out of jail|was deported|fue deportad[oa]|when i was|cuando yo|in the past|"
@@ -452,7 +465,11 @@ _IDIOMS = re.compile(
     r"(?:is|are|was) killing me|(?:gonna|going to) kill (?:me|us) if (?:im|i am|we re|were) late|"
     r"lol|lmao|jaja\w*|jeje\w*|jk|just kidding|es broma|era broma|en serio|"
     r"who am i talking to|am i talking to a|con quien (?:hablo|estoy hablando)|"
-    r"pocket ?knife|knife skills|navaja suiza|"
+    r"pocket ?knife|knife skills|navaja suiza|ice cream|ice skating|ice rink|ice pack|"
+    r"(?:black )?ice (?:on|en) (?:the |la |las |el )?(?:steps|stairs|sidewalk|banqueta|acera|"
+    r"escaleras|road|roads|carretera|driveway)(?=.*\b(?:careful|cuidado|slippery|resbal\w*)\b)|"
+    r"kill me (?:this|these|that)|(?:this|the) (?:form|paperwork|traffic|job|heat|class|wait) "
+    r"is killing me|me mata (?:este|esta|el|la) (?:formulario|tarea|trabajo|calor|trafico)|"
     r"(?:mi|my) (?:suegr[oa]|abuel[oa]|ti[oa]|mother in law|grandma|aunt) (?:me )?(?:va a|will|is "
     r"gonna|is going to) (?:matar|kill)(?: me)?|"
     r"immigration (?:forms?|paperwork|applications?|consultants?|benefits|process|questions?|"
@@ -460,6 +477,7 @@ _IDIOMS = re.compile(
     r"proceso|leyes) de (?:inmigracion|migracion)|"
     r"(?:my|mi) (?:mom|mum|mama|mami|dad|papa|papi|boss|jefe|jefa|teacher|maestr[oa]) "
     r"(?:is |va a |me va a |will )?(?:gonna |going to )?(?:kill|matar)(?: me)?|"
+    r"(?:mi )?(?:mama|mami|papa|papi|jefe|jefa) me mata si|"
     r"(?:me|te|nos) va a matar si (?:llego|llegas|llegamos) tarde|"
     r"i (?:could|wanna|want to|m gonna|am going to) kill (?:my|him|her|them)|"
     r"(?:never|nunca) (?:been|ha sido|he sido|me han) (?:\w+ )?"
@@ -467,8 +485,70 @@ _IDIOMS = re.compile(
 )
 
 
+# How people spell in a hurry on a phone, and the Portuguese of Brazilian members, mapped to
+# the words the rules know: "se lo yevaron ajente d inmigrasion", "la migra pegou meu esposo"
+_SMS_WORDS = {
+    "ke": "que",
+    "kiero": "quiero",
+    "kiere": "quiere",
+    "kieren": "quieren",
+    "kieres": "quieres",
+    "kien": "quien",
+    "kita": "quita",
+    "kitar": "quitar",
+    "kitaron": "quitaron",
+    "aki": "aqui",
+    "aka": "aca",
+    "ajente": "agente",
+    "ajentes": "agentes",
+    "inmigrasion": "inmigracion",
+    "imigrasion": "inmigracion",
+    "migrasion": "migracion",
+    "imigracao": "inmigracion",
+    "migracao": "migracion",
+    "polisia": "policia",
+    "polisias": "policias",
+    "yevaron": "llevaron",
+    "yevo": "llevo",
+    "yeva": "lleva",
+    "yevan": "llevan",
+    "dise": "dice",
+    "disen": "dicen",
+    "d": "de",
+    "agora": "ahora",
+    "meu": "mi",
+    "minha": "mi",
+    "ajuda": "ayuda",
+    "pegou": "agarro",
+    "levou": "llevo",
+    "levaram": "llevaron",
+    "dey": "they",
+    "dem": "them",
+    "plz": "please",
+    "pls": "please",
+}
+_SMS_PHRASES = (
+    (re.compile(r"\b(?:que|q) ago\b"), "que hago"),
+    (
+        re.compile(
+            r"\b(?:ta|tao|esta|estao) n[oa] (?=(?:mi|trabajo|trabalho|casa|servico|obra)\b)"
+        ),
+        "esta en ",
+    ),
+)
+
+
+def _sms(folded: str) -> str:
+    words = folded.split()
+    if any(w in _SMS_WORDS for w in words):
+        folded = " ".join(_SMS_WORDS.get(w, w) for w in words)
+    for rx, to in _SMS_PHRASES:
+        folded = rx.sub(to, folded)
+    return folded
+
+
 def _variants(text: str) -> tuple[str, ...]:
-    folded = _NT.sub(r"\1t", _CONTRACTIONS.sub(r"\1\2", fold(text)))
+    folded = _sms(_NT.sub(r"\1t", _CONTRACTIONS.sub(r"\1\2", fold(text))))
     if _IDIOMS.search(folded):
         folded = " ".join(_IDIOMS.sub(" ", folded).split())
     corrected = " ".join(_correct(w) for w in folded.split())
@@ -496,7 +576,9 @@ _STOPPING = _rx(
     r"(?:getting|being) pulled over|pulling me over|me (?:esta|estan) parando|"
     r"me estoy orillando|(?:me|nos) (?:tiene|tienen) parad[oa]s?|"
     r"(?:policia|police|cop|patrulla|polisia)(?: \w+){0,3} (?:se esta acercando|is walking up|"
-    r"is coming up|esta atras de (?:mi|nosotros)|is behind (?:me|us))"
+    r"is coming up|esta atras de (?:mi|nosotros)|is behind (?:me|us))|"
+    r"(?:" + AGENT + r")(?: \w+){0,2} (?:atras|detras|behind) (?:de )?(?:mi|me|my|nosotros|us)|"
+    r"me (?:tiene|tienen) (?:la |el |una |los )?(?:poli|policia|patrulla|migra|ice|cops?)\b"
 )
 _POLICE_STOP_NOW = _rx(
     r"pulling (?:me )?over|(?:lights|luces) (?:on|prendidas)|behind me with (?:the )?lights|"
@@ -521,7 +603,9 @@ VICTIM = (
     r"breaking (?:things|stuff|everything|the door)|screaming|gritando|yelling|"
     r"me (?:acaba de |acabo de )?(?:dio|dar|pego|puso) (?:una |un )?(?:cachetada|bofetada|golpe|"
     r"madrazo|patada|punetazo|putazo|chingadazo|pela|paliza|golpiza|madriza|putiza|"
-    r"chinga|verguiza|trancazo)|me va a ir peor|(?:gave|give) me a (?:black eye|"
+    r"chinga|verguiza|trancazo)|me va a ir peor|"
+    r"me (?:quita|va a quitar|quiere quitar|quitara) (?:a )?(?:los|mis) (?:ninos|hijos|nenes)|"
+    r"(?:gave|give) me a (?:black eye|"
     r"beating)"
 )
 _VICTIM = _rx(VICTIM)
@@ -572,12 +656,64 @@ _MISSING_SIGN = _rx(
     r"car) (?:abierto|open|was open)|took someone|se llevaron a alguien|"
     r"sus cosas adentro|his stuff (?:inside|in it)"
 )
+# pressed to sign in custody, being deported now, being arrested, the member in custody
+_SIGN = _rx(
+    r"quieren? (?:que|q) (?:firme|firmemos)|(?:lo|la|le|me) (?:quieren |estan )?"
+    r"(?:hacer|haciendo|obligan a|obligando a) firmar|"
+    r"(?:making|forcing|pressuring|want|wants) (?:him|her|me|them) (?:to )?sign|"
+    r"firmar (?:su|la|mi) (?:salida|deportacion)"
+)
+_DEPORTING = _rx(
+    r"(?:bus|plane|flight|avion|vuelo|camion) (?:to|al|a|para) (?:the )?(?:airport|aeropuerto|"
+    r"border|frontera)|deporting (?:him|her|them|me) (?:now|today|tonight|rn)|"
+    r"(?:lo|la|los|las|me) (?:estan|esta) deportando|being deported"
+)
+_ARRESTED_NOW = _rx(
+    r"(?:im|i m|i am|he s|hes|she s|shes) (?:being|getting) (?:arrested|detained)|"
+    r"me (?:estan|esta) (?:arrestando|deteniendo|esposando)|"
+    r"(?:im|i m|i am|estoy) (?:in|en) (?:ice )?(?:custody|detention|detencion)|"
+    r"(?:got|only have|tengo) (?:1|one|una) (?:call|llamada)"
+)
+_FORCING_IN = _rx(
+    r"entrar a la fuerza|quieren entrar|(?:trying|try) to (?:get|come|break) in|"
+    r"forcing (?:the|their) way|breaking (?:the door|in)|tumbar la puerta|"
+    r"(?:ya )?entraron a (?:la|mi|nuestra) casa|(?:they )?(?:got|came|are) (?:in|inside) "
+    r"(?:the|my|our) (?:house|home|apartment)"
+)
+_BY_FORCE = _rx(r"a la fuerza|by force|forcibly")
+_PARTNER_ACT = _rx(
+    r"(?:husband|boyfriend|bf|partner|ex|esposo|marido|novio|pareja|he|el|him) (?:just )?"
+    r"(?:beat|hit|punched|slapped|choked|kicked|pushed|me pego|me golpeo|me empujo|me pateo|"
+    r"me cacheteo|me ahorco)"
+)
+# all clear: "ya se fueron, estamos bien", "he left, im safe now"
+_ALL_CLEAR = _rx(
+    r"(?:ya )?(?:estamos|estoy) (?:bien|tranquil[oa]s?|a salvo)|ya paso(?: todo)?|"
+    r"(?:we re|were|we are|im|i m|i am) (?:ok|okay|fine|safe)(?: now)?|now safe|safe now|"
+    r"(?:is|got|came) home(?: now| safe)?|ya (?:llego|esta) (?:a |en )?(?:la )?casa|"
+    r"lo deportaron|la deportaron|was deported"
+)
+# taken by agents named next to the act: "ice grabbed him", "se lo llevo la migra"
+_TAKEN_BY = re.compile(
+    r"\b(?:" + ICE_AGENT + r")\b(?: \w+){0,3} \b(?:" + EVENT_TAKEN + r")\b|"
+    r"\b(?:" + EVENT_TAKEN + r")\b(?: \w+){0,3} \b(?:" + ICE_AGENT + r")\b"
+)
+# the member arrested, or asking about prints and charges: a case, not an emergency
+_OWN_CASE = _rx(
+    r"me (?:arrestaron|detuvieron|detuvo|agarraron|llevaron pres[oa])|got arrested|"
+    r"i was arrested|se llevaron a mi|nos (?:arresto|arrestaron|detuvieron)|defend\w*|"
+    r"self ?defense|pelea|fight|"
+    r"arrested me|huellas|fingerprint\w*|prints|cargos|charges|record|antecedentes|condena\w*|"
+    r"conviction|dismissed|dropped|sin cargos|orden de arresto|arrest warrant|booking"
+)
+_BUT = _rx(r"but|pero|still|todavia|sigue|siguen")
 _HELD_AT_CHECKIN = _rx(
     r"(?:espere|esperar|wait) (?:en|in) (?:un|otro|otra|a|another|a different|different) "
     r"(?:cuarto|room|sala|oficina)(?: aparte| separate)?|"
     r"(?:me|le|nos) quitaron (?:el|mi|su) pasaporte|took (?:my|his|her) passport|"
     r"no (?:me|lo|la) dejan (?:ir|salir)|(?:not|aren ?t) letting (?:me|him|her) (?:go|leave)|"
-    r"(?:le|me) dijeron (?:q|que) no (?:se )?(?:puede|puedo) ir"
+    r"(?:le|me) dijeron (?:q|que) no (?:se )?(?:puede|puedo) ir|not coming out|"
+    r"(?:hasn ?t|has not|didn ?t) come out|no (?:ha )?(?:sale|salido)"
 )
 _EVENT_TAKEN = _rx(EVENT_TAKEN)
 # a few words that only report agents somewhere: "ICE AQUI", "migra en el trabajo", "help ice"
@@ -627,7 +763,8 @@ _SUPPOSING = _rx(
     r"what if|what happens if|if (?:ice|they|the police|cops|immigration|my|he|she|i|someone|"
     r"somebody)|si (?:la migra|ice|llega|llegan|viene|vienen|me|mi|la policia|el|ella|alguien|"
     r"lo|la|sale)|in case|en caso|suponiendo|supongamos|digamos que|hypothetical\w*|"
-    r"hipoteticamente|someday|algun dia|si un dia|if one day|let ?s say"
+    r"hipoteticamente|someday|algun dia|si un dia|if one day|let ?s say|si una?|if an?|"
+    r"como se si|como sabes si|how do (?:i|you) (?:know|tell) if|how can i tell"
 )
 _CHECK_IN = _rx(
     r"cita|check ?ins?|appointment|reporte|reportarme|ice office|oficina de (?:inmigracion|ice)|"
@@ -671,7 +808,8 @@ _STANDING = _rx(
 _FOLLOWED = _rx(
     r"(?:following|siguiendo|persiguiendo|chasing) (?:me|us)|(?:me|nos) (?:vienen|viene|estan|esta|"
     r"andan|anda) (?:siguiendo|persiguiendo)|(?:is|are|s|been) following (?:me|us)|"
-    r"(?:still|todavia|sigue) (?:behind me|atras de mi|detras de mi)"
+    r"(?:still|todavia|sigue) (?:behind me|atras de mi|detras de mi)|being followed|"
+    r"(?:me|nos) (?:sigue|siguen)(?= (?:desde|from|since|hace|por|\w+ando)\b|$)"
 )
 # people being grabbed, by no one named: "estan agarrando gente en el parque"
 _GRABBING = _rx(
@@ -734,6 +872,8 @@ def _triage(t: str) -> Triage:
     # "if he gets out tomorrow": an if-clause, not "can they keep him" asked about a real case
     supposing = bool(_SUPPOSING.search(t)) and not (strong_now or recent)
     over = (long_ago or bool(_SAFE_NOW.search(t))) and not strong_now  # "ya estoy a salvo"
+    if _ALL_CLEAR.search(t) and not (strong_now or recent) and not _BUT.search(t):
+        return NOT_URGENT  # "ya se fueron, estamos bien", "he's home now"
 
     # violence or threats: a question asked around it ("can I call 911 if...") doesn't make
     # it hypothetical; only an act inside an if-clause ("if he hits me again") does
@@ -762,6 +902,9 @@ def _triage(t: str) -> Triage:
         and not _only_police_act(t)
     ):
         return Triage(Urgency.URGENT, Reason.VIOLENCE, "violence-now")
+    act = _PARTNER_ACT.search(t)
+    if act and not (over or habit or rumor or _OWN_CASE.search(t) or _in_condition(t, act.start())):
+        return Triage(Urgency.URGENT, Reason.VIOLENCE, "violence-now")  # "husband beat me"
     if _CHILD_TAKEN.search(t) and (happening or progressive) and not _ICE.search(t) and not calm:
         return Triage(Urgency.URGENT, Reason.VIOLENCE, "children-taken")
     if _FLEEING.search(t) and not calm:
@@ -784,6 +927,12 @@ def _triage(t: str) -> Triage:
     if not calm and not gone:
         if _STOPPING.search(t):
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "stopped-by-police-now")
+        if _FORCING_IN.search(t):
+            partner = re.search(r"\b(?:he|el|ex|husband|esposo|marido|novio|boyfriend)\b", t)
+            reason = Reason.VIOLENCE if partner and not agent else Reason.ICE_PRESENT
+            return Triage(Urgency.URGENT, reason, "forcing-in")
+        if _BY_FORCE.search(t) and strong_now:
+            return Triage(Urgency.URGENT, Reason.VIOLENCE, "force-now")
         if _ICE_STOP.search(t) and (happening or progressive):
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "stopped-by-ice")
         if _POLICE_STOP_NOW.search(t) and now:
@@ -822,7 +971,8 @@ def _triage(t: str) -> Triage:
             and (place or _ALARM_HERE.search(t) or (strong_now and len(t.split()) <= 3))
             and not _TOPIC.search(t)
         ):
-            return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "alarm")
+            taken = _EVENT_TAKEN.search(t) or _TAKEN.search(t)
+            return Triage(Urgency.URGENT, Reason.DETAINED if taken else Reason.ICE_PRESENT, "alarm")
         if _PAPERS_CHECK.search(t) and place and (now or progressive):
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "papers-checked-now")
         if _CHECKPOINT.search(t) and (strong_now or progressive or _IN_LINE.search(t)):
@@ -842,6 +992,24 @@ def _triage(t: str) -> Triage:
         return Triage(Urgency.URGENT, Reason.DETAINED, "release-to-ice")
     # taken, held or missing, even when no one says by whom
     if not long_ago and not supposing and not rumor:
+        if _SIGN.search(t) and (agent or _CUSTODY_PLACE.search(t)):
+            return Triage(Urgency.URGENT, Reason.DETAINED, "pressed-to-sign")
+        if _DEPORTING.search(t):
+            return Triage(Urgency.URGENT, Reason.DETAINED, "being-deported")
+        if _ARRESTED_NOW.search(t):
+            return Triage(Urgency.URGENT, Reason.DETAINED, "being-arrested")
+        if (
+            (
+                _TAKEN_BY.search(t)
+                or (_EVENT_TAKEN.search(t) and _FAMILY.search(t) and _PLACE.search(t))
+            )
+            and not _GENERAL_Q.search(t)
+            and not _ABUSER_TAKEN.search(t)
+            and not _OWN_CASE.search(t)
+        ):
+            return Triage(Urgency.URGENT, Reason.DETAINED, "family-taken")
+        if _TAKEN.search(t) and len(t.split()) <= 5 and not _ABUSER_TAKEN.search(t):
+            return Triage(Urgency.URGENT, Reason.DETAINED, "just-taken")  # "they took him"
         if _MISSING.search(t) and (agent or _MISSING_SIGN.search(t)):
             return Triage(Urgency.URGENT, Reason.DETAINED, "missing")
         if _HELD_AT_CHECKIN.search(t) and (_ICE.search(t) or _CHECK_IN.search(t)):
@@ -975,6 +1143,8 @@ def assess(text: str, model: UrgencyModel | None = None) -> Triage:
         reason = guess_reason(text)
         if (_PAST.search(t) or _RUMOR.search(t)) and not now:
             return result  # "last year", "I heard that": the model doesn't overrule these
+        if _ALL_CLEAR.search(t) and not _BUT.search(t) and not _NOW.search(t):
+            return result  # "he left, I'm safe now"
         if _HYPO.search(t) and not now and reason is not Reason.SELF_HARM:
             return result  # "what if he hits me again" (but "if they deport me I'd rather die")
         return Triage(Urgency.URGENT, reason, "learned")

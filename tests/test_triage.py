@@ -86,6 +86,29 @@ from bot.triage import UrgencyModel, assess, urgency_model
         ("mi hermana dice que se quiere morir", Reason.SELF_HARM),
         ("my patient says she plans to end her life", Reason.SELF_HARM),
         ("perdonenme por todo, diganle a mis hijos que los quiero", Reason.SELF_HARM),
+        # phone spelling and Brazilian Portuguese
+        ("se lo yevaron ajentes d inmigrasion", Reason.DETAINED),
+        ("me kiero matar", Reason.SELF_HARM),
+        ("a migra pegou meu marido agora", Reason.DETAINED),
+        ("migrasion rodeando las casas", Reason.ICE_PRESENT),
+        # in custody: pressed to sign, on the bus to the airport, being arrested, one call
+        ("mi tio detenido, kieren ke firme su salida", Reason.DETAINED),
+        ("they're making him sign papers at the ice office", Reason.DETAINED),
+        ("my wife is on a bus to the airport right now", Reason.DETAINED),
+        ("im being arrested", Reason.DETAINED),
+        ("van a soltarlo mañana y ice lo espera afuera", Reason.DETAINED),
+        ("ice grabbed my son at court", Reason.DETAINED),
+        ("levantaron a mi hermano en la obra", Reason.DETAINED),
+        ("dey took him", Reason.DETAINED),
+        # forcing their way in; violence in few words
+        ("quieren entrar a la fuerza", Reason.ICE_PRESENT),
+        ("ya entraron a la casa!!!", Reason.ICE_PRESENT),
+        ("me agarro del cuello", Reason.VIOLENCE),
+        ("husband beat me, says he'll call ice if i call", Reason.VIOLENCE),
+        ("he smashed my phone, texting from my neighbor's", Reason.VIOLENCE),
+        ("cutting again", Reason.SELF_HARM),
+        ("my friend says shes gonna jump", Reason.SELF_HARM),
+        ("un agente me sigue desde la parada", None),
     ],
 )
 def test_urgent(text: str, reason: Reason | None) -> None:
@@ -148,6 +171,18 @@ def test_urgent(text: str, reason: Reason | None) -> None:
         "mi suegra me va a matar cuando sepa que choque el carro",
         "si un dia no llego a la casa por la migra, que hacen mis hijos",
         "is there a law in mass that stops cops from helping ice",
+        # all clear, figures of speech, ice that is frozen water
+        "ya se fueron, estamos bien gracias",
+        "he left, im at my sisters now, safe",
+        "mi primo ya ta en guatemala, lo deportaron",
+        "kill me this form is 20 pages lol",
+        "ice cream truck outside",
+        "cuidado hay ice en la banqueta, resbala",
+        "mi mama me mata si no llego temprano jaja",
+        # the member's own case: arrested after defending herself, prints, charges
+        "got arrested after he hit me, court is next week",
+        "me tomaron las huellas cuando me arrestaron, ya lo sabe la migra?",
+        "como se si un policia me esta deteniendo o solo hablando",
     ],
 )
 def test_calm(text: str) -> None:
