@@ -51,7 +51,8 @@ ICE_AGENT = (
     r"ice|i c e|migra|la migra|inmigracion|imigracion|inmigrasion|emigracion|migracion|"
     r"immigration|imigration|inmigration|dhs|hsi|ero|federales|feds|federal agents?|"
     r"agentes?|agents?|plain ?clothes|unmarked|sin placas?|chalecos?|vests?|"
-    r"unos (?:senores|hombres|tipos|batos)|some (?:men|guys|dudes)|guys in vests|"
+    r"(?:unos|dos|tres|cuatro|varios) (?:senores|hombres|tipos|batos)|"
+    r"(?:some|two|three|four|several) (?:men|guys|dudes)|guys in vests|"
     r"camionetas? negras?|black (?:suvs?|vans?|trucks?|cars?)|ice vans?|ice trucks?|"
     r"uniformados|oficiales de inmigracion|los de inmigracion|la ice|"
     r"raids?|raiding|redadas?|operativos?|cayo la migra|homeland|badges?|"
@@ -68,10 +69,13 @@ NOW = (
     r"right now|rn|ahorita|ahorita mismo|orita|horita|ahora mismo|en este momento|"
     r"at this moment|estoy en la (?:estacion|comisaria|carcel|corte)|"
     r"i ?m (?:at|in) the (?:police station|station|precinct|jail)|"
-    r"as we speak|currently|asap|ya mismo|siguen|sigue ahi|still (?:here|there|outside|at)|"
+    r"as we speak|currently|asap|ya mismo|siguen (?:ahi|aqui|aca|afuera|alli|alla|en la|en el|"
+    r"tocando|esperando|parados)|sigue ahi|still (?:here|there|outside|at)|"
     r"todavia (?:estan|esta|siguen)|mientras (?:te )?escribo|while i (?:text|write|type)|"
     r"(?<!can )(?<!to )(?<!we )(?<!you )(?<!i )(?<!they )(?<!could )(?<!would )(?<!will )"
-    r"(?<!how )(?<!that )(?<!it )help+|ayudaa+|auxilio|socorro|sos|hurry|apurate|rapido|urgente|"
+    r"(?<!how )(?<!that )(?<!it )(?<!legal )(?<!any )(?<!some )(?<!get )(?<!group )(?<!free )"
+    r"(?<!the )(?<!for )(?<!no )(?<!more )help+(?! (?:with|for|from|paying|finding|me find))|"
+    r"ayudaa+|auxilio|socorro|sos|hurry|apurate|rapido|urgente|"
     r"urgent"
 )
 NOW_WEAK = r"now|ahora|ya"  # "now I have a charge": counts only when nothing is long past
@@ -79,13 +83,17 @@ RECENT = (
     r"(?:me|nos) (?:acaba de )?llamo (?:llorando|desde)|called me (?:crying|from)|"
     r"se corto la llamada|call (?:got )?cut off|(?<!have )(?<!can )(?<!could )(?<!should )just"
     r"(?! (?:walk|leave|go|stay|ignore|say|tell|refuse|keep|wondering|curious|asking|want|wanted|"
-    r"in case|a question))|acaba de|acaban de|acabo de|recien|"
+    r"in case|a question|do|did|didnt|didn t|dont|don t|care|like|because|bc|cause|thought|so))|"
+    r"acaba de|acaban de|acabo de|recien|"
     r"hace (?:un rato|ratito|rato|poco|una hora|"
     r"media hora|unos minutos|\d+ ?(?:min|mins|minutos|horas?))|\d+ ?(?:min|mins|minutes|"
     r"hours?|hrs?) ago|an hour ago|half an hour ago|earlier today|today|tonight|this morning|"
     r"this afternoon|last night|hoy|esta manana|esta tarde|esta noche|hoy en la noche|"
     r"anoche|ayer|yesterday|later today|mas tarde|en (?:\d+|unos) (?:min|minutos|horas)|"
-    r"in (?:\d+|a few) (?:min|mins|minutes|hours)"
+    r"in (?:\d+|a few) (?:min|mins|minutes|hours)|"
+    r"(?:about |like |como |unos )?(?:five|ten|fifteen|twenty|thirty|forty|cinco|diez|quince|"
+    r"veinte|treinta|cuarenta) (?:min|mins|minutes|minutos)(?: ago)?|hace (?:como |unos )?"
+    r"(?:\w+ )?minutos"
 )
 PLACE = (
     r"salida|entrada|exit|entrance|gasolinera|bomba de gasolina|gas station|yipeta|suv|doors?|"
@@ -108,7 +116,8 @@ AGENT_ACTION = (
     r"taking (?:pics|photos|pictures)|tomando fotos|parked|estacionad[oa]s?|waiting|"
     r"esperando|talking to|hablando con|showing them|ensenandoles|cerraron|closed the|"
     r"blocking|blocked|bloqueando|bloquearon|surround\w*|rodea\w*|enter\w*|entraron|"
-    r"se metieron|came in|broke in|arrived|showed up|llegaron|aparecieron|"
+    r"se metieron|came in|broke in|went (?:in|into|inside)|came inside|got inside|arrived|"
+    r"showed up|llegaron|aparecieron|"
     r"questioning|interrogando|interrogating|se esta acercando|se estan acercando|"
     r"(?:esta|estan|sta|stan|ta|tan|is|are|re|r|s|theyre|theyr) (?:en|at|in|on|inside|outside|"
     r"afuera de|afuera|"
@@ -120,11 +129,16 @@ AGENT_ACTION = (
     r"everybody running|todos corriendo|corriendo|running|"
     r"following|siguiendo|chasing|persiguiendo|have a warrant|traen (?:una )?orden|"
     r"tienen (?:una )?orden|checking|revisando|pidiendo papeles|asking for papers|"
-    r"lining (?:us|people) up|nos formaron|handcuff\w*|esposando|esposaron"
+    r"lining (?:us|people|everybody|everyone|workers) up|nos formaron|handcuff\w*|esposando|"
+    r"esposaron|(?:with|con) (?:a|una) (?:list|lista)|list of names|lista de (?:nombres|todas|"
+    r"todos)|"
+    r"(?:asking|preguntando) (?:for|por) (?:her|him|me|ella|el|mi) (?:by|con su|por su) "
+    r"(?:name|nombre)"
 )
 TAKEN = (
     r"(?:lo|la|los|las) esposaron|handcuffed (?:him|her|them|my)|snatched|took (?:my|him|her|"
-    r"them|mi|away)|taken|picked up|grabbed|got arrested|"
+    r"them|mi|away)|taken|picked up|grabbed|got arrested|(?:they|ice|la migra) got (?:me|him|her|"
+    r"them)|"
     r"(?:arrested|detained|arresting|detaining|grabbed|picked up) (?:my|him|her|them|me|mi|us)|"
     r"(?:acaba|acaban) de (?:detener|agarrar|arrestar|llevarse|llevar)|"
     r"se (?:acaba|acaban) de llevar|(?:tiene|tienen|have|has) (?:a )?(?:mi|my) (?:\w+ )?"
@@ -178,7 +192,8 @@ VIOLENCE_STRONG = (
     r"(?:broke|smashed) my (?:phone|cell)|(?:me )?(?:rompio|quebro) (?:el|mi) (?:cel|celular|"
     r"telefono)|"
     r"(?:me )?agarro del cuello|grabbed (?:me by )?(?:my|the) (?:neck|throat)|"
-    r"kicked out (?:with|w)|(?:got|been|was|were) kicked out|"
+    r"kicked out (?:with|w)|(?:got|been|was|were) kicked out|locked (?:me|us) out|"
+    r"break (?:it|the door) down|"
     r"kill (?:me|us|you)|me va a matar|"
     r"threat\w* to kill|amenaz\w* (?:con|de) matar|"
     r"bruises|moretones|sangre|blood|bleeding|sangrando|"
@@ -212,7 +227,10 @@ SELF_HARM = (
     r"cutting myself|no para de sangrar|won ?t stop bleeding|"
     r"(?:not|no) (?:gonna|going to) be alive|no voy a (?:estar|seguir) viv[oa]|"
     r"rope (?:is )?ready|(?:soga|cuerda) (?:esta )?lista|tengo (?:la|una) (?:soga|cuerda)|"
-    r"(?:i have|i got|got|bought) (?:the|a) rope|took (?:all|the rest of) (?:my |the )?"
+    r"(?:i have|i got|got|bought) (?:the |a |some )?rope|"
+    r"(?:manana )?ya no voy a estar(?: aqui| mas| manana)?|won ?t be here tomorrow|"
+    r"(?:esta noche|tonight) (?:es|is) (?:la|the) (?:ultima|last)|mi ultima noche|my last night|"
+    r"took (?:all|the rest of) (?:my |the )?"
     r"(?:pills|meds|medicine)|me tome todas (?:las |mis )?(?:pastillas|pildoras)|"
     r"(?:ya )?me despedi de (?:mis hijos|mi familia|todos)|said (?:my )?goodbyes? to "
     r"(?:my kids|everyone|my family)|(?:im|i am) done with (?:everything|life|it all)|"
@@ -289,7 +307,7 @@ RUMOR = (
     r"someone said|alguien dijo|publicaron|dicen (?:que|q) van a|"
     r"(?:someone|somebody|alguien|a lady|a man|una senora|un senor)(?: \w+){1,3} (?:said|dijo)|"
     r"on the radio|en la radio|on tv|en la tele|andan diciendo|anda diciendo|people are saying|"
-    r"everyone is saying|word is|"
+    r"everyone is saying|word is|viral|un video|a video|"
     r"(?:coworker|friend|neighbor|people|everyone|somebody) said (?:that )?(?:ice|la migra|there)"
 )
 PAST = (
@@ -309,7 +327,11 @@ PAST = (
     r"(?:been|lleva|llevan|has been|have been) (?:\w+ ){0,4}\d+ (?:weeks|months|semanas|meses)|"
     r"in the (?:19|20)?\d0s|en los (?:anos )?(?:19|20)?\d0s|cuando (?:viviamos|vivia|estabamos|"
     r"estaba)|long time ago|se fueron|ya se fueron|they left|"
-    r"already left|se marcharon|pegaba|golpeaba|maltrataba|abusaba|used to (?:hit|beat|abuse)|"
+    r"already left|se marcharon|(?:for|desde hace|hace) (?:several|varias|many|muchas|a few|unas|"
+    r"two|three|dos|tres) (?:weeks|months|semanas|meses)|(?:in|over) the (?:summer|fall|winter|"
+    r"spring)|en (?:el )?(?:verano|otono|invierno)|(?:it s|its) been (?:a|one|two) (?:month|"
+    r"months)|"
+    r"pegaba|golpeaba|maltrataba|abusaba|used to (?:hit|beat|abuse)|"
     r"de nin[oa]|de chiquit[oa]|as a (?:kid|child)|when i was (?:a kid|little|young)"
 )
 # the danger is over: she is safe, he is gone (only quiets the violence rules)
@@ -465,7 +487,11 @@ _IDIOMS = re.compile(
     r"(?:is|are|was) killing me|(?:gonna|going to) kill (?:me|us) if (?:im|i am|we re|were) late|"
     r"lol|lmao|jaja\w*|jeje\w*|jk|just kidding|es broma|era broma|en serio|"
     r"who am i talking to|am i talking to a|con quien (?:hablo|estoy hablando)|"
-    r"pocket ?knife|knife skills|navaja suiza|ice cream|ice skating|ice rink|ice pack|"
+    r"pocket ?knife|knife skills|navaja suiza|(?:mis|my) (?:cuchillos|knives)|airsoft|"
+    r"(?:rifle|escopeta|gun|pistola|arma)(?=.*\b(?:registered|registrad[ao]|con permiso|"
+    r"legally|hunts|hunting|caza|cazar)\b)|hit by a (?:car|truck|bus)|atropell\w*|"
+    r"ice cream|ice skating|ice rink|ice pack|ice cubes?|"
+    r"ice(?= (?:\w+ ){0,4}(?:freezer|fridge|congelador|refri\w*|defrost\w*)\b)|"
     r"(?:black )?ice (?:on|en) (?:the |la |las |el )?(?:steps|stairs|sidewalk|banqueta|acera|"
     r"escaleras|road|roads|carretera|driveway)(?=.*\b(?:careful|cuidado|slippery|resbal\w*)\b)|"
     r"kill me (?:this|these|that)|(?:this|the) (?:form|paperwork|traffic|job|heat|class|wait) "
@@ -547,8 +573,25 @@ def _sms(folded: str) -> str:
     return folded
 
 
+# a weapon kept legally or a toy one is not a threat: "keeps a rifle, legally registered"
+_LICENSED = re.compile(
+    r"\b(?:registered|registrad[ao]|con permiso|legally|hunts|hunting|caza|cazar|airsoft|"
+    r"(?:he s|hes|he has) never hurt anyone|nunca ha lastimado a nadie)\b"
+)
+_WEAPON = re.compile(r"\b(?:guns?|pistolas?|armas?|rifles?|escopetas?|cuchillos?|knife|knives)\b")
+# "he's never hit me": a denial, not an attack
+_NEVER = re.compile(
+    r"\b(?:(?:he s|hes|he has|he) never (?:\w+ )?(?:hit|hurt|touched|been violent)(?: me| anyone)?|"
+    r"nunca (?:me )?(?:ha|le ha|nos ha) (?:lastimado|pegado|golpeado|tocado)(?: a nadie)?)\b"
+)
+
+
 def _variants(text: str) -> tuple[str, ...]:
     folded = _sms(_NT.sub(r"\1t", _CONTRACTIONS.sub(r"\1\2", fold(text))))
+    if _LICENSED.search(folded):
+        folded = " ".join(_WEAPON.sub(" ", folded).split())
+    if _NEVER.search(folded):
+        folded = " ".join(_NEVER.sub(" ", folded).split())
     if _IDIOMS.search(folded):
         folded = " ".join(_IDIOMS.sub(" ", folded).split())
     corrected = " ".join(_correct(w) for w in folded.split())
@@ -666,7 +709,11 @@ _SIGN = _rx(
 _DEPORTING = _rx(
     r"(?:bus|plane|flight|avion|vuelo|camion) (?:to|al|a|para) (?:the )?(?:airport|aeropuerto|"
     r"border|frontera)|deporting (?:him|her|them|me) (?:now|today|tonight|rn)|"
-    r"(?:lo|la|los|las|me) (?:estan|esta) deportando|being deported"
+    r"(?:lo|la|los|las|me) (?:estan|esta) deportando|being deported|"
+    r"(?:putting|put|puts) (?:him|her|them|me) on a (?:plane|flight|bus)|on a plane (?:to|tomorrow|"
+    r"tonight|today)|(?:lo|la) van a (?:subir|poner|montar) (?:a|en) (?:un|el) avion|"
+    r"(?:is|are) being moved out|moved out of (?:massachusetts|the state|state) (?:tonight|today|"
+    r"tomorrow)"
 )
 _ARRESTED_NOW = _rx(
     r"(?:im|i m|i am|he s|hes|she s|shes) (?:being|getting) (?:arrested|detained)|"
@@ -783,8 +830,8 @@ _THEY_HERE = _rx(
 )
 _THERE_ARE = _rx(
     r"(?:hay|ay|there (?:is|are|s)|theres)(?: \w+){0,3} (?:ice|migra|agentes?|agents?|"
-    r"inmigracion|immigration|policias?|police|cops|operativos?|redadas?|raids?|camionetas|vans|"
-    r"van)"
+    r"inmigracion|immigration|policias?|police|cops|operativos?|redadas?|raids?|camionetas?|vans|"
+    r"van|officers?|oficiales?)"
 )
 _PANIC = _rx(r"running|corriendo|hiding|escondid[oa]s?|everybody|todos|vans|camionetas")
 _OUTSIDE = _rx(r"afuera|outside|out front|door|puerta|porch|ventana|window")
@@ -812,6 +859,12 @@ _FOLLOWED = _rx(
     r"(?:me|nos) (?:sigue|siguen)(?= (?:desde|from|since|hace|por|\w+ando)\b|$)"
 )
 # people being grabbed, by no one named: "estan agarrando gente en el parque"
+_FOLLOWED_PAST = _rx(r"(?:me|nos) siguio|followed (?:me|us)")
+_JUST = _rx(
+    r"acaba de|acaban de|acabo de|hace (?:un rato|ratito|poco|unos minutos)|"
+    r"just (?:took|grabbed|picked|arrested|detained|got|came|showed|left|called|texted|told|now)|"
+    r"\d+ ?(?:min|mins|minutes|minutos)(?: ago)?|minutes ago|minutos"
+)
 _GRABBING = _rx(
     r"(?:estan|are) (?:agarrando|levantando|llevandose|grabbing|taking|arresting|deteniendo) "
     r"(?:gente|a la gente|people|personas|everyone|a todos)"
@@ -852,9 +905,11 @@ def _triage(t: str) -> Triage:
     strong_now = bool(_NOW.search(t) or _HERE.search(t))
     hypothetical = bool(_HYPO.search(t))
     there = _THERE_ARE.search(t)
+    # "there are two officers in the parking lot, can they come in?": a question about the
+    # scene, asked while it happens; only an if-clause or a rumour makes it hypothetical
     if (
         there
-        and not hypothetical
+        and not _SUPPOSING.search(t)
         and not _RUMOR.search(t)
         and not _in_condition(t, there.start() + 1)
         and _PLACE.search(t)
@@ -866,7 +921,12 @@ def _triage(t: str) -> Triage:
     progressive = bool(_PROGRESSIVE.search(t))
     happening = now or recent
     again = bool(_AGAIN.search(t))
-    long_ago = past and not strong_now and not ((progressive or _STANDING.search(t)) and again)
+    long_ago = (
+        past
+        and not strong_now
+        and not _JUST.search(t)  # "last week he threatened to; he just took her from school"
+        and not ((progressive or _STANDING.search(t)) and again)
+    )
     # a question about a situation, not the situation: "what if", "heard that", "last year"
     calm = ((hypothetical or rumor) and not strong_now and not (recent and not rumor)) or long_ago
     # "if he gets out tomorrow": an if-clause, not "can they keep him" asked about a real case
@@ -952,7 +1012,7 @@ def _triage(t: str) -> Triage:
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "raid-now")
         if _ICE_AT.search(t) and place and not _TOPIC.search(t):
             return Triage(Urgency.URGENT, Reason.ICE_PRESENT, "agents-at-place")
-        if _FOLLOWED.search(t):
+        if _FOLLOWED.search(t) or (_FOLLOWED_PAST.search(t) and happening):
             stalker = _VICTIM.search(t) or re.search(r"\b(?:my|mi) ex\b|\b(?:he|el)\b", t)
             reason = Reason.VIOLENCE if stalker and not agent else Reason.ICE_PRESENT
             return Triage(Urgency.URGENT, reason, "being-followed")

@@ -109,6 +109,17 @@ from bot.triage import UrgencyModel, assess, urgency_model
         ("cutting again", Reason.SELF_HARM),
         ("my friend says shes gonna jump", Reason.SELF_HARM),
         ("un agente me sigue desde la parada", None),
+        # a question about the scene, asked while it happens
+        ("there are two ice officers in the parking lot, can they come into the church?", None),
+        ("hay un oficial de inmigracion en el pasillo preguntando por ella, pueden entrar?", None),
+        ("agents went into the plant about fifteen minutes ago, can workers refuse to talk", None),
+        ("hace diez minutos entraron dos señores al trabajo con una lista de nombres", None),
+        ("the men from the van are lining everybody up by the fence", None),
+        # something long past is background when the act is just now
+        ("la semana pasada me amenazo y ahorita se acaba de llevar a la niña", None),
+        ("they're putting my brother on a plane tomorrow morning, he never saw a judge", None),
+        ("he locked us out and its snowing, were in the hallway", Reason.VIOLENCE),
+        ("im texting bc tomorrow i wont be here tomorrow, bought rope", Reason.SELF_HARM),
     ],
 )
 def test_urgent(text: str, reason: Reason | None) -> None:
@@ -183,6 +194,13 @@ def test_urgent(text: str, reason: Reason | None) -> None:
         "got arrested after he hit me, court is next week",
         "me tomaron las huellas cuando me arrestaron, ya lo sabe la migra?",
         "como se si un policia me esta deteniendo o solo hablando",
+        # weeks in detention, a gun kept legally, "he's never hit me", help as a noun
+        "my uncle has been detained for several weeks, does any group help with bond?",
+        "mi hermano esta detenido desde hace varias semanas, sus hijos siguen viniendo a la iglesia",
+        "my husband hunts and keeps a rifle, legally registered, could the gun cause problems",
+        "we argue but hes never hit me, last night he yelled he'd have me deported",
+        "theres ice building up in my freezer",
+        "they took my prints back in 2016, or did they just not care",
     ],
 )
 def test_calm(text: str) -> None:
