@@ -196,7 +196,7 @@ def test_urgent(text: str, reason: Reason | None) -> None:
         "como se si un policia me esta deteniendo o solo hablando",
         # weeks in detention, a gun kept legally, "he's never hit me", help as a noun
         "my uncle has been detained for several weeks, does any group help with bond?",
-        "mi hermano esta detenido desde hace varias semanas, sus hijos siguen viniendo a la iglesia",
+        "mi hermano esta detenido hace varias semanas, sus hijos siguen viniendo a la iglesia",
         "my husband hunts and keeps a rifle, legally registered, could the gun cause problems",
         "we argue but hes never hit me, last night he yelled he'd have me deported",
         "theres ice building up in my freezer",
