@@ -44,7 +44,6 @@ class ExampleClassifier:
     """Built once per FAQ version from folded example texts and their entry ids."""
 
     C = 0.5  # regularisation; chosen on the evaluation sets with scripts/tune_router.py
-    dual = True
 
     def __init__(self, texts: Sequence[str], labels: Sequence[str]) -> None:
         self.labels = sorted(set(labels))
@@ -74,7 +73,7 @@ class ExampleClassifier:
                 cols.append(vocab[f])
                 vals.append(w)
         x = csr_matrix((vals, (rows, cols)), shape=(n, len(vocab)))
-        svm = LinearSVC(C=self.C, dual=self.dual)
+        svm = LinearSVC(C=self.C)
         svm.fit(x, np.array(labels))
         assert [str(c) for c in svm.classes_] == self.labels  # scikit-learn sorts them too
         coef = np.asarray(svm.coef_, dtype=np.float64)
