@@ -586,6 +586,7 @@ _NEVER = re.compile(
 )
 
 
+@lru_cache(maxsize=4)  # the rules, the model and the reason all read the same message
 def _variants(text: str) -> tuple[str, ...]:
     folded = _sms(_NT.sub(r"\1t", _CONTRACTIONS.sub(r"\1\2", fold(text))))
     if _LICENSED.search(folded):
