@@ -201,6 +201,7 @@ def main() -> int:
 
     ok = True
     summary: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    pooled: tuple[list[dict[str, Any]], list[Any], list[Any]] = ([], [], [])
     for path in sets:
         rows = load_set(path)
         ours = []
@@ -215,6 +216,9 @@ def main() -> int:
             theirs.append((entry, lang.value, urgent))
         m, b = metrics(rows, ours), metrics(rows, theirs)
         summary.append((path.stem, m, b))
+        pooled[0].extend(rows)
+        pooled[1].extend(ours)
+        pooled[2].extend(theirs)
         print(
             f"\n== {path.relative_to(ROOT)}: {m['n']} messages ({m['n_inscope']} in scope, "
             f"{m['n_oos']} out of scope, {m['n_urgent']} urgent)"
@@ -251,6 +255,10 @@ def main() -> int:
         mark = "  <- held out" if name in HELD_OUT else ""
         cells = "  ".join(f"{fmt(m[k])} /{fmt(b[k])}" for k in keys)
         print(f"  {name:<8} {cells}{mark}")
+    if len(summary) > 1:
+        m, b = metrics(pooled[0], pooled[1]), metrics(pooled[0], pooled[2])
+        cells = "  ".join(f"{fmt(m[k])} /{fmt(b[k])}" for k in keys)
+        print(f"  {'all':<8} {cells}  ({m['n']} messages, {m['n_urgent']} urgent)")
 
     texts = [r["text"] for path in sets for r in load_set(path)]
     rounds = 3 if args.quick else 10
