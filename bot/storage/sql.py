@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
+    Dialect,
     Engine,
     Row,
     and_,
@@ -118,7 +119,7 @@ def create_sql_engine(
         max_overflow=PG_MAX_OVERFLOW,
     )
     event.listen(engine, "checkin", _note_idle)
-    event.listen(engine, "checkout", _ping_if_idle)
+    event.listen(engine, "checkout", partial(_ping_if_idle, dialect=engine.dialect))
     return engine
 
 
@@ -126,18 +127,17 @@ def _note_idle(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
     record.info["idle_since"] = time.monotonic()
 
 
-def _ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+def _ping_if_idle(
+    dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any, *, dialect: Dialect
+) -> None:
     """`pool_pre_ping`, for connections that sat in the pool for a while: raising
-    DisconnectionError makes the pool replace the connection (and retry the checkout)."""
+    DisconnectionError makes the pool replace the connection (and retry the checkout).
+    The dialect's ping runs in autocommit, so it leaves no transaction open behind it."""
     since = record.info.get("idle_since")
     if since is None or time.monotonic() - since <= PRE_PING_IDLE_S:
         return
     try:
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute("SELECT 1")
-        finally:
-            cursor.close()
+        dialect.do_ping(dbapi_connection)
     except Exception as exc:
         raise DisconnectionError("the pooled connection did not answer a ping") from exc
 

@@ -238,3 +238,28 @@ def test_a_connection_in_steady_use_is_not_pinged_and_a_dead_one_fails_once(
     finally:
         store.close()
         killer.dispose()
+
+
+@pytest.mark.postgres
+def test_the_idle_ping_leaves_no_transaction_open(
+    pg_empty: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outbox marks sends in autocommit, on a connection the ping may just have used:
+    a ping that left a transaction open made that fail (and the items be sent again)."""
+    from bot.storage import sql
+
+    url, schema = pg_empty
+    store = open_store(Config(database_url=url, secret_keys=(KEY_A,)), search_path=schema)
+    try:
+        with store.transaction() as tx:
+            item_id = tx.enqueue(Channel.SMS, PHONE, "hola", NOW)
+        assert [i.id for i in store.claim_outbox(NOW)] == [item_id]
+        monkeypatch.setattr(sql, "PRE_PING_IDLE_S", 0.0)  # every checkout pings
+        store.mark_sent_many([item_id], NOW)
+        store.mark_retry(item_id, NOW, "x")  # no longer leased: nothing to do, no error
+        assert isinstance(store, sql.SqlStore)
+        with store.engine.connect() as conn:
+            status = conn.execute(text("SELECT status FROM outbox")).scalar_one()
+        assert status == "sent"
+    finally:
+        store.close()
