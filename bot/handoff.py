@@ -253,7 +253,7 @@ class Desk:
         self, tx: Transaction, op: str, case_id: int, now: datetime, text: str = "", **extra: Any
     ) -> None:
         payload: dict[str, Any] = {"op": op, "case_id": case_id, **extra}
-        tx.enqueue(Channel.TELEGRAM, str(self.chat_id), text, now, payload=payload)
+        tx.enqueue_deferred(Channel.TELEGRAM, str(self.chat_id), text, now, payload=payload)
 
     def _post(self, tx: Transaction, case_id: int, text: str, now: datetime) -> None:
         self._op(tx, "post", case_id, now, text)
@@ -263,7 +263,7 @@ class Desk:
     ) -> None:
         """Queue a message for the member on their own channel, and keep it with the case."""
         if contact.channel is not Channel.CONSOLE:  # the terminal has no outbox sender
-            tx.enqueue(contact.channel, contact.address, text, now)
+            tx.enqueue_deferred(contact.channel, contact.address, text, now)
         tx.add_transcript(contact.id, case_id, Direction.OUT, text, now)
 
     def member_lang(self, contact: Contact | None, case: Case) -> Lang:
@@ -430,7 +430,7 @@ class Desk:
         self._post(tx, case.id, " ".join(text.split()), now)  # no gap without mentions
         page_id = "desk-page-sms" if case.urgency is Urgency.URGENT else "desk-page-sms-normal"
         for phone in self.config.oncall_sms:
-            tx.enqueue(Channel.SMS, phone, self.t(page_id, case=number), now)
+            tx.enqueue_deferred(Channel.SMS, phone, self.t(page_id, case=number), now)
         logger.info("case %d: paged on-call (%d by SMS)", case.id, len(self.config.oncall_sms))
         return tx.update_case(case.id, repaged_at=now)
 

@@ -110,7 +110,7 @@ class Hotline:
             outcome = self._after(tx, contact, msg, outcome, now)
             if via_outbox:  # after an erase too: the confirmation must still go out
                 for reply in outcome.replies:
-                    tx.enqueue(
+                    tx.enqueue_deferred(
                         msg.channel, msg.sender, reply.text, now, payload=reply_payload(reply)
                     )
         self._log(msg, outcome)
@@ -182,7 +182,7 @@ class Hotline:
             lang = (contact.state.lang if contact else None) or msg.lang_hint or Lang.EN
             reply = Reply(router.t(lang, "rate-limited"))
             if via_outbox:
-                tx.enqueue(msg.channel, msg.sender, reply.text, now)
+                tx.enqueue_deferred(msg.channel, msg.sender, reply.text, now)
         return Handled((reply,), (Event(EventKind.IGNORED),))
 
     @staticmethod

@@ -17,9 +17,11 @@ Prints throughput, p50/p99 latency, lost/duplicated/out-of-sequence counts; exit
 any failure.
 
     .venv/bin/python scripts/loadtest.py [--short] [--requests 3000] [--concurrency 32]
-        [--senders 500] [--urgent 0.05] [--pg-url URL]
+        [--senders 500] [--urgent 0.05] [--rate 0] [--pg-url URL]
 
 --short: 300 requests from 100 senders (well under a minute), for CI.
+--rate R sends at a fixed R requests/s (open loop; latency counted from the scheduled send
+time, so a server that falls behind shows it) instead of as fast as the concurrency allows.
 """
 
 from __future__ import annotations
@@ -226,7 +228,10 @@ async def run(args: argparse.Namespace) -> bool:
             result = Result()
             cpu0 = sum(cpu_seconds(p.pid) for p in procs)
             result.started = time.perf_counter()
-            await driver.closed_loop(senders, args.concurrency, result)
+            if args.rate:
+                await driver.open_loop(senders, args.concurrency, args.rate, result)
+            else:
+                await driver.closed_loop(senders, args.concurrency, result)
             result.finished = time.perf_counter()
             driver.close()
             want = expected(senders, driver.plans, content)
@@ -281,13 +286,17 @@ async def run(args: argparse.Namespace) -> bool:
         elapsed = result.finished - result.started
         ms = [x * 1000 for x in result.latencies]
         n = len(ms)
+        mode = f"open loop at {args.rate:g}/s" if args.rate else "closed loop"
         print(
             f"\n== 2 servers, PostgreSQL, volunteer desk: {n} requests, {args.concurrency} "
-            f"concurrent, {len(senders)} senders ({urgent} urgent)"
+            f"concurrent, {len(senders)} senders ({urgent} urgent), {mode}"
         )
         print(f"   {n / elapsed if elapsed else 0:7.1f} requests/s over {elapsed:.2f}s")
         print(f"   latency ms: p50 {pct(ms, 0.5):.1f}  p99 {pct(ms, 0.99):.1f}  max {max(ms):.1f}")
-        print(f"   server CPU (both): {cpu:.1f}s; outbox drained {drained:.2f}s after the load")
+        print(
+            f"   server CPU (both): {cpu:.1f}s, {1000 * cpu / n if n else 0:.2f} ms per request "
+            f"incl. the outbox and the desk; outbox drained {drained:.2f}s after the load"
+        )
         twiml_got = {k: ["\x1e".join(m) for m in v] for k, v in result.twiml.items()}
         twiml_want = {k: ["\x1e".join(m) for m in v] for k, v in want.twiml.items()}
         checks = {
@@ -333,6 +342,7 @@ def main() -> int:
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--senders", type=int, default=500)
     p.add_argument("--urgent", type=float, default=0.05, help="share of senders that are urgent")
+    p.add_argument("--rate", type=float, default=0.0, help="requests/s, open loop (0: closed)")
     p.add_argument("--pg-url", default=os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG)
     # Every case posts into the one volunteer group, which python-telegram-bot's limiter holds
     # to 20 messages a minute per process: a topic, a card and, outside volunteer hours, the

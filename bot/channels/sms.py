@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
 
 import httpx
 from anyio import CapacityLimiter, to_thread
@@ -19,7 +20,6 @@ from twilio.request_validator import (
     RequestValidator,
     get_signature_algorithm,
 )
-from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import segments
 from bot.channels import log_failure
@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 # several messages, cut at paragraph boundaries.
 MAX_SEGMENTS_PER_MESSAGE = 10
 TWIML_TYPE = "application/xml"
+TWIML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 SIGNATURE_HEADER = "X-Twilio-Signature"
 
 # With Advanced Opt-Out, Twilio answers STOP/START/HELP itself and says so in OptOutType.
@@ -60,12 +61,13 @@ def split_sms(text: str, max_segments: int = MAX_SEGMENTS_PER_MESSAGE) -> list[s
 
 
 def twiml(texts: Iterable[str]) -> str:
-    """A TwiML document with one <Message> per part (none: Twilio sends nothing)."""
-    response = MessagingResponse()
-    for text in texts:
-        for part in split_sms(text):
-            response.message(part)
-    return str(response)
+    """A TwiML document with one <Message> per part (none: Twilio sends nothing): the
+    document Twilio's MessagingResponse writes, without building an element tree for it."""
+    parts = [part for text in texts for part in split_sms(text)]
+    if not parts:
+        return TWIML_DECLARATION + "<Response />"
+    messages = "".join(f"<Message>{escape(part)}</Message>" for part in parts)
+    return f"{TWIML_DECLARATION}<Response>{messages}</Response>"
 
 
 EMPTY_TWIML = twiml(())

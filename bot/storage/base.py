@@ -229,6 +229,18 @@ class Transaction(Protocol):
         payload: dict[str, Any] | None = None,
     ) -> int: ...
 
+    def enqueue_deferred(
+        self,
+        channel: Channel,
+        address: str,
+        text: str,
+        now: datetime,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        """`enqueue` for a caller that does not need the item's id: the SQL store may send
+        the insert together with the commit instead of waiting for it."""
+        ...
+
     def count(
         self, name: str, now: datetime, entry_id: str | None = None, lang: Lang | None = None
     ) -> None:

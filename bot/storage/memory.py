@@ -439,6 +439,16 @@ class MemoryTransaction:
         )
         return item_id
 
+    def enqueue_deferred(
+        self,
+        channel: Channel,
+        address: str,
+        text: str,
+        now: datetime,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        self.enqueue(channel, address, text, now, payload)
+
     def count(
         self, name: str, now: datetime, entry_id: str | None = None, lang: Lang | None = None
     ) -> None:

@@ -14,14 +14,16 @@ from __future__ import annotations
 import logging
 import secrets
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
+    Dialect,
     Engine,
     Row,
     and_,
@@ -37,9 +39,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql import Executable
 
 from bot.errors import StorageUnavailable
 from bot.models import Channel, ContactState, Lang, Reason, Urgency
@@ -74,6 +78,16 @@ logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 OUTBOX_CLAIM_LOCK = 0x686F746C696E65  # pg_advisory_xact_lock key: "hotline"
+# PostgreSQL connections kept open per process: the server's core threads (8), the outbox
+# worker's two and /healthz, with room to spare. A smaller pool closed and reopened
+# connections all the time under load (a new backend process each, statements prepared
+# again), which cost more than the requests did.
+PG_POOL_SIZE = 12
+PG_MAX_OVERFLOW = 8
+# A connection idle for longer than this is pinged before use (a restarted or vanished
+# server shows here, not in the middle of a transaction); one in steady use is not: its
+# last statement just succeeded, and a ping per transaction was a round trip per request.
+PRE_PING_IDLE_S = 1.0
 
 
 def create_sql_engine(
@@ -97,7 +111,35 @@ def create_sql_engine(
     connect_args: dict[str, Any] = {"connect_timeout": 10}
     if search_path:
         connect_args["options"] = f"-csearch_path={search_path}"
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args)
+    engine = create_engine(
+        url,
+        hide_parameters=True,
+        connect_args=connect_args,
+        pool_size=PG_POOL_SIZE,
+        max_overflow=PG_MAX_OVERFLOW,
+    )
+    event.listen(engine, "checkin", _note_idle)
+    event.listen(engine, "checkout", partial(_ping_if_idle, dialect=engine.dialect))
+    return engine
+
+
+def _note_idle(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(
+    dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any, *, dialect: Dialect
+) -> None:
+    """`pool_pre_ping`, for connections that sat in the pool for a while: raising
+    DisconnectionError makes the pool replace the connection (and retry the checkout).
+    The dialect's ping runs in autocommit, so it leaves no transaction open behind it."""
+    since = record.info.get("idle_since")
+    if since is None or time.monotonic() - since <= PRE_PING_IDLE_S:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except Exception as exc:
+        raise DisconnectionError("the pooled connection did not answer a ping") from exc
 
 
 def _sqlite_on_connect(
@@ -161,9 +203,29 @@ class SqlStore:
             raise
 
     @contextmanager
+    def _one_statement(self) -> Iterator[Connection]:
+        """A connection for a single statement: autocommit on PostgreSQL (one round trip,
+        where BEGIN, the statement and COMMIT took three; one statement is atomic by
+        itself), a transaction on SQLite (BEGIN IMMEDIATE, as every writer)."""
+        if not self._pg:
+            with self._begin() as conn:
+                yield conn
+            return
+        try:
+            with self._engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                yield conn
+        except (DBAPIError, PoolTimeoutError) as exc:
+            if is_unavailable(exc):
+                raise as_unavailable(exc) from exc
+            raise
+
+    @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
         with self._begin() as conn:
-            yield SqlTransaction(conn, self._keys, pg=self._pg)
+            tx = SqlTransaction(conn, self._keys, pg=self._pg)
+            yield tx
+            tx.finish()  # PostgreSQL: the deferred writes and COMMIT in one round trip
 
     # -- outbox -------------------------------------------------------------------------
 
@@ -198,7 +260,8 @@ class SqlStore:
                 # Claims take turns (each is one short UPDATE), so a claim sees the leases
                 # of the one before it and never takes a member's second message while
                 # another worker sends the first.
-                conn.execute(select(func.pg_advisory_xact_lock(OUTBOX_CLAIM_LOCK)))
+                # (BEGIN and the lock in one round trip)
+                pipeline(conn, [("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_CLAIM_LOCK,))])
             lease = (
                 update(outbox)
                 .where(outbox.c.id.in_(ids.scalar_subquery()))
@@ -246,7 +309,7 @@ class SqlStore:
     def mark_sent_many(self, item_ids: Sequence[int], now: datetime) -> None:
         if not item_ids:
             return
-        with self._begin() as conn:
+        with self._one_statement() as conn:
             conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(list(item_ids)))
@@ -254,7 +317,7 @@ class SqlStore:
             )
 
     def mark_retry(self, item_id: int, retry_at: datetime, error: str) -> None:
-        with self._begin() as conn:
+        with self._one_statement() as conn:
             conn.execute(
                 update(outbox)
                 .where(outbox.c.id == item_id, outbox.c.status == "leased")
@@ -269,7 +332,7 @@ class SqlStore:
             )
 
     def release(self, item_id: int, retry_at: datetime) -> None:
-        with self._begin() as conn:
+        with self._one_statement() as conn:
             conn.execute(
                 update(outbox)
                 .where(outbox.c.id == item_id, outbox.c.status == "leased")
@@ -277,7 +340,7 @@ class SqlStore:
             )
 
     def mark_failed(self, item_id: int, error: str) -> None:
-        with self._begin() as conn:
+        with self._one_statement() as conn:
             conn.execute(
                 update(outbox)
                 .where(outbox.c.id == item_id, outbox.c.status == "leased")
@@ -443,6 +506,98 @@ class _Statements:
         )
         self.enqueue = insert(outbox)
         self.add_transcript = insert(transcripts)
+        self.record_unmatched = insert(unmatched)
+
+
+# The same writes as plain SQL for psycopg, sent in a pipeline (SqlTransaction._pipeline).
+# Datetimes go in through _utc, as the UTCDateTime column type would send them.
+PG_CLAIM_INBOUND = (
+    "INSERT INTO inbound_keys (key_hash, claimed_at) VALUES (%(key_hash)s, %(claimed_at)s) "
+    "ON CONFLICT DO NOTHING"
+)
+PG_SAVE_STATE = (
+    "UPDATE contacts SET state_enc = %(state_enc)s, opted_out = %(opted_out)s, "
+    "updated_at = %(updated_at)s WHERE contacts.id = %(contact_id)s"
+)
+PG_COUNT = (
+    "INSERT INTO counters (hour, name, entry_id, lang, n) "
+    "VALUES (%(hour)s, %(name)s, %(entry_id)s, %(lang)s, %(n)s) "
+    "ON CONFLICT (hour, name, entry_id, lang) DO UPDATE SET n = counters.n + 1"
+)
+PG_ENQUEUE = (
+    "INSERT INTO outbox (channel, addr_hash, addr_enc, text_enc, payload_enc, status, "
+    "attempts, due_at, created_at) VALUES (%(channel)s, %(addr_hash)s, %(addr_enc)s, "
+    "%(text_enc)s, %(payload_enc)s, %(status)s, %(attempts)s, %(due_at)s, %(created_at)s)"
+)
+PG_ADD_TRANSCRIPT = (
+    "INSERT INTO transcripts (contact_id, case_id, direction, text_enc, at) "
+    "VALUES (%(contact_id)s, %(case_id)s, %(direction)s, %(text_enc)s, %(at)s)"
+)
+# The contact of an address (its hash under each key), read as the columns of `contacts`
+PG_CONTACT = (
+    "SELECT id, channel, addr_hash, addr_enc, state_enc, opted_out, created_at, updated_at "
+    "FROM contacts WHERE addr_hash = ANY(%(h)s)"
+)
+PG_CONTACT_LOCKED = PG_CONTACT + " FOR UPDATE"
+
+
+class _ContactRow(NamedTuple):
+    """A `contacts` row read with PG_CONTACT (created_at/updated_at in the session's zone:
+    `_to_contact` reads created_at through `_utc`, as UTCDateTime would)."""
+
+    id: int
+    channel: str
+    addr_hash: str
+    addr_enc: str
+    state_enc: str
+    opted_out: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+PG_RECORD_UNMATCHED = (
+    "INSERT INTO unmatched (lang, text_enc, at) VALUES (%(lang)s, %(text_enc)s, %(at)s)"
+)
+
+
+def pipeline(
+    conn: Connection, statements: Sequence[tuple[str, Any]], *, commit: bool = False
+) -> Any:
+    """PostgreSQL: run `statements` (psycopg SQL and parameters), then COMMIT if asked, in
+    one pipeline: one round trip, BEGIN included when they open the transaction. Return the
+    last statement's cursor. Errors surface as SQLAlchemy's (DBAPIError), as if each
+    statement had gone through it, and a lost connection is invalidated."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    dialect = conn.dialect
+    cursor = None
+    try:
+        with raw.pipeline():
+            for sql, params in statements:
+                cursor = raw.execute(sql, params)
+            if commit:
+                raw.commit()
+    except dialect.loaded_dbapi.Error as exc:
+        invalidated = dialect.is_disconnect(exc, raw, None)
+        if invalidated:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(
+            None,
+            None,
+            exc,
+            dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            connection_invalidated=invalidated,
+            dialect=dialect,
+        ) from exc
+    return cursor
+
+
+def _utc(value: datetime) -> datetime:
+    """What UTCDateTime binds: aware datetimes only, in UTC (SQLite: naive UTC)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: storage needs timezone-aware UTC datetimes")
+    return value.astimezone(UTC)
 
 
 _STATEMENTS = {pg: _Statements(pg) for pg in (False, True)}
@@ -459,6 +614,39 @@ class SqlTransaction:
         # (channel, address) -> (address hash, encrypted address) of contacts read in this
         # transaction, for the replies queued to them; gone with the transaction
         self._addresses: dict[tuple[Channel, str], tuple[str, str]] = {}
+        # PostgreSQL: writes whose result nobody reads (state, counters, queued replies,
+        # transcript lines), sent in one pipeline before the next statement or with COMMIT
+        self._deferred: list[tuple[str, dict[str, Any]]] = []
+
+    def _execute(self, statement: Executable, params: Any = None) -> CursorResult[Any]:
+        """Run a statement now (after the deferred writes, so the order is the program's)."""
+        if self._deferred:
+            self._pipeline()
+        return self._conn.execute(statement, params)
+
+    def _write(self, pg_sql: str, statement: Any, params: dict[str, Any]) -> None:
+        """A write whose result is not needed: deferred on PostgreSQL, run now on SQLite."""
+        if self._pg:
+            self._deferred.append((pg_sql, params))
+        else:
+            self._conn.execute(statement, params)
+
+    def _pipeline(
+        self, last: tuple[str, dict[str, Any]] | None = None, *, commit: bool = False
+    ) -> Any:
+        """PostgreSQL: send the deferred writes, then `last`, then COMMIT if asked, in one
+        round trip; return the cursor of `last`."""
+        statements, self._deferred = self._deferred, []
+        if last is not None:
+            statements.append(last)
+        cursor = pipeline(self._conn, statements, commit=commit)
+        return cursor if last is not None else None
+
+    def finish(self) -> None:
+        """Before the commit: on PostgreSQL, send what is deferred together with COMMIT
+        (the commit SQLAlchemy then makes finds nothing left to do)."""
+        if self._pg and self._deferred:
+            self._pipeline(commit=True)
 
     def _insert(self, table: Any) -> Any:
         return (postgresql.insert if self._pg else sqlite.insert)(table)
@@ -467,11 +655,15 @@ class SqlTransaction:
 
     def claim_inbound(self, key: str, now: datetime) -> bool:
         hashes = self._keys.inbound_hashes(key)
-        params = {"key_hash": hashes[0], "claimed_at": now}
-        inserted = self._conn.execute(self._sql.claim_inbound, params).rowcount == 1
+        params = {"key_hash": hashes[0], "claimed_at": _utc(now)}
+        if self._pg:
+            # usually the transaction's first statement: BEGIN goes in the same round trip
+            inserted = bool(self._pipeline((PG_CLAIM_INBOUND, params)).rowcount == 1)
+        else:
+            inserted = self._execute(self._sql.claim_inbound, params).rowcount == 1
         if inserted and len(hashes) > 1:
             # Seen before the newest key was configured?
-            old = self._conn.execute(
+            old = self._execute(
                 select(inbound_keys.c.key_hash).where(inbound_keys.c.key_hash.in_(hashes[1:]))
             ).first()
             return old is None
@@ -481,12 +673,16 @@ class SqlTransaction:
 
     def _contact_row(
         self, channel: Channel, address: str, *, lock: bool = False
-    ) -> Row[Any] | None:
+    ) -> Row[Any] | _ContactRow | None:
         hashes = self._keys.address_hashes(channel, address)
+        if self._pg:
+            cursor = self._pipeline((PG_CONTACT_LOCKED if lock else PG_CONTACT, {"h": hashes}))
+            found = cursor.fetchone()
+            return None if found is None else _ContactRow._make(found)
         query = self._sql.contact_locked if lock else self._sql.contact
-        return self._conn.execute(query, {"hashes": hashes}).first()
+        return self._execute(query, {"hashes": hashes}).first()
 
-    def _to_contact(self, row: Row[Any], address: str | None = None) -> Contact:
+    def _to_contact(self, row: Row[Any] | _ContactRow, address: str | None = None) -> Contact:
         """The contact of `row`; `address` when the row was looked up by it (its hash), which
         spares decrypting the stored copy."""
         channel = Channel(row.channel)
@@ -497,7 +693,7 @@ class SqlTransaction:
         if row.addr_hash != newest:
             # Found under an older key: re-key the contact to the newest one.
             addr_enc = self._keys.rotate(row.addr_enc)
-            self._conn.execute(
+            self._execute(
                 update(contacts)
                 .where(contacts.c.id == row.id)
                 .values(
@@ -510,7 +706,11 @@ class SqlTransaction:
         self._addresses[(channel, address)] = (newest, addr_enc)
         state = ContactState.from_dict(self._keys.decrypt_json(row.state_enc))
         return Contact(
-            id=row.id, channel=channel, address=address, state=state, created_at=row.created_at
+            id=row.id,
+            channel=channel,
+            address=address,
+            state=state,
+            created_at=_utc(row.created_at),
         )
 
     def get_or_create_contact(
@@ -520,7 +720,7 @@ class SqlTransaction:
         if row is not None:
             return self._to_contact(row, address)
         hashes = self._keys.address_hashes(channel, address)
-        marked = self._conn.execute(
+        marked = self._execute(
             delete(optout_markers).where(optout_markers.c.addr_hash.in_(hashes))
         ).rowcount
         state = ContactState(opted_out=bool(marked))
@@ -533,7 +733,7 @@ class SqlTransaction:
             created_at=now,
             updated_at=now,
         )
-        self._conn.execute(stmt.on_conflict_do_nothing())
+        self._execute(stmt.on_conflict_do_nothing())
         # Either ours, or one another process committed a moment ago.
         row = self._contact_row(channel, address, lock=lock)
         assert row is not None
@@ -544,48 +744,49 @@ class SqlTransaction:
         return None if row is None else self._to_contact(row, address)
 
     def get_contact(self, contact_id: int) -> Contact | None:
-        row = self._conn.execute(select(contacts).where(contacts.c.id == contact_id)).first()
+        row = self._execute(select(contacts).where(contacts.c.id == contact_id)).first()
         return None if row is None else self._to_contact(row)
 
     def lock_contact(self, contact_id: int) -> bool:
         if self._pg:
-            self._conn.execute(
+            self._execute(
                 select(contacts.c.id).where(contacts.c.id == contact_id).with_for_update()
             )
             return True
         return False  # SQLite: BEGIN IMMEDIATE already serialises every writer.
 
     def save_state(self, contact_id: int, state: ContactState, now: datetime) -> None:
-        self._conn.execute(
+        self._write(
+            PG_SAVE_STATE,
             self._sql.save_state,
             {
                 "contact_id": contact_id,
                 "state_enc": self._keys.encrypt_json(state.to_dict()),
                 "opted_out": state.opted_out,
-                "updated_at": now,
+                "updated_at": _utc(now),
             },
         )
 
     def is_opted_out(self, channel: Channel, address: str) -> bool:
         hashes = self._keys.address_hashes(channel, address)
-        flag = self._conn.execute(
+        flag = self._execute(
             select(contacts.c.opted_out).where(contacts.c.addr_hash.in_(hashes))
         ).scalar()
         if flag is not None:
             return bool(flag)
-        found = self._conn.execute(
+        found = self._execute(
             select(optout_markers).where(optout_markers.c.addr_hash.in_(hashes))
         ).first()
         if found is None:
             return False
         if found.addr_hash != hashes[0]:
             # Re-key the marker so it outlives the old key.
-            self._conn.execute(
+            self._execute(
                 self._insert(optout_markers)
                 .values(addr_hash=hashes[0], created_at=found.created_at)
                 .on_conflict_do_nothing()
             )
-            self._conn.execute(
+            self._execute(
                 delete(optout_markers).where(optout_markers.c.addr_hash == found.addr_hash)
             )
         return True
@@ -595,10 +796,10 @@ class SqlTransaction:
             cases.c.contact_id == contacts.c.id, cases.c.status != CaseStatus.CLOSED.value
         )
         query = select(contacts.c.id).where(contacts.c.updated_at < older_than, ~open_case.exists())
-        return [int(i) for (i,) in self._conn.execute(query)]
+        return [int(i) for (i,) in self._execute(query)]
 
     def erase_contact(self, contact_id: int) -> None:
-        row = self._conn.execute(select(contacts).where(contacts.c.id == contact_id)).first()
+        row = self._execute(select(contacts).where(contacts.c.id == contact_id)).first()
         if row is None:
             return
         hashes = {row.addr_hash}
@@ -610,13 +811,12 @@ class SqlTransaction:
             newest = self._keys.address_hash(channel, address)
         except DecryptionError:
             logger.warning("contact %d: address unreadable with the configured keys", contact_id)
-        conn = self._conn
-        conn.execute(delete(transcripts).where(transcripts.c.contact_id == contact_id))
-        conn.execute(delete(cases).where(cases.c.contact_id == contact_id))
-        conn.execute(delete(outbox).where(outbox.c.addr_hash.in_(hashes)))
-        conn.execute(delete(contacts).where(contacts.c.id == contact_id))
+        self._execute(delete(transcripts).where(transcripts.c.contact_id == contact_id))
+        self._execute(delete(cases).where(cases.c.contact_id == contact_id))
+        self._execute(delete(outbox).where(outbox.c.addr_hash.in_(hashes)))
+        self._execute(delete(contacts).where(contacts.c.id == contact_id))
         if row.opted_out:
-            conn.execute(
+            self._execute(
                 self._insert(optout_markers)
                 .values(addr_hash=newest or row.addr_hash, created_at=row.updated_at)
                 .on_conflict_do_nothing()
@@ -627,19 +827,20 @@ class SqlTransaction:
     def add_transcript(
         self, contact_id: int, case_id: int | None, direction: Direction, text: str, now: datetime
     ) -> None:
-        self._conn.execute(
+        self._write(
+            PG_ADD_TRANSCRIPT,
             self._sql.add_transcript,
             {
                 "contact_id": contact_id,
                 "case_id": case_id,
                 "direction": direction.value,
                 "text_enc": self._keys.encrypt(text),
-                "at": now,
+                "at": _utc(now),
             },
         )
 
     def transcript(self, contact_id: int, limit: int = 10) -> list[TranscriptLine]:
-        rows = self._conn.execute(
+        rows = self._execute(
             select(transcripts)
             .where(transcripts.c.contact_id == contact_id)
             .order_by(transcripts.c.id.desc())
@@ -663,7 +864,7 @@ class SqlTransaction:
         entry_id: str | None,
         now: datetime,
     ) -> Case:
-        result = self._conn.execute(
+        result = self._execute(
             insert(cases).values(
                 contact_id=contact_id,
                 urgency=urgency.value,
@@ -684,17 +885,17 @@ class SqlTransaction:
         query = select(cases).where(cases.c.id == case_id)
         if lock and self._pg:
             query = query.with_for_update()
-        row = self._conn.execute(query).first()
+        row = self._execute(query).first()
         return None if row is None else _case(row, self._keys)
 
     def find_case_by_topic(self, topic_id: int) -> Case | None:
-        row = self._conn.execute(
+        row = self._execute(
             select(cases).where(cases.c.topic_id == topic_id).order_by(cases.c.id.desc()).limit(1)
         ).first()
         return None if row is None else _case(row, self._keys)
 
     def latest_case(self, contact_id: int) -> Case | None:
-        row = self._conn.execute(
+        row = self._execute(
             select(cases)
             .where(cases.c.contact_id == contact_id)
             .order_by(cases.c.id.desc())
@@ -708,7 +909,7 @@ class SqlTransaction:
             name = values.pop("claimed_by")
             values["claimed_by_enc"] = None if name is None else self._keys.encrypt(str(name))
         if values:
-            result = self._conn.execute(update(cases).where(cases.c.id == case_id).values(values))
+            result = self._execute(update(cases).where(cases.c.id == case_id).values(values))
             found = result.rowcount == 1
         else:
             found = self.get_case(case_id) is not None
@@ -719,7 +920,7 @@ class SqlTransaction:
         return case
 
     def cases_waiting(self, now: datetime) -> list[Case]:
-        rows = self._conn.execute(
+        rows = self._execute(
             select(cases)
             .where(cases.c.status == CaseStatus.OPEN.value)
             .order_by(cases.c.opened_at, cases.c.id)
@@ -736,36 +937,58 @@ class SqlTransaction:
         now: datetime,
         payload: dict[str, Any] | None = None,
     ) -> int:
-        known = self._addresses.get((channel, address))
-        addr_hash, addr_enc = known or (
-            self._keys.address_hash(channel, address),
-            self._keys.encrypt(address),
-        )
-        result = self._conn.execute(
-            self._sql.enqueue,
-            {
-                "channel": channel.value,
-                "addr_hash": addr_hash,
-                "addr_enc": addr_enc,
-                "text_enc": self._keys.encrypt(text),
-                "payload_enc": self._keys.encrypt_json(payload) if payload else None,
-                "status": "pending",
-                "attempts": 0,
-                "due_at": now,
-                "created_at": now,
-            },
+        result = self._execute(
+            self._sql.enqueue, self._outbox_row(channel, address, text, now, payload)
         )
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
 
+    def enqueue_deferred(
+        self,
+        channel: Channel,
+        address: str,
+        text: str,
+        now: datetime,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        self._write(
+            PG_ENQUEUE, self._sql.enqueue, self._outbox_row(channel, address, text, now, payload)
+        )
+
+    def _outbox_row(
+        self,
+        channel: Channel,
+        address: str,
+        text: str,
+        now: datetime,
+        payload: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        known = self._addresses.get((channel, address))
+        addr_hash, addr_enc = known or (
+            self._keys.address_hash(channel, address),
+            self._keys.encrypt(address),
+        )
+        return {
+            "channel": channel.value,
+            "addr_hash": addr_hash,
+            "addr_enc": addr_enc,
+            "text_enc": self._keys.encrypt(text),
+            "payload_enc": self._keys.encrypt_json(payload) if payload else None,
+            "status": "pending",
+            "attempts": 0,
+            "due_at": _utc(now),
+            "created_at": _utc(now),
+        }
+
     def count(
         self, name: str, now: datetime, entry_id: str | None = None, lang: Lang | None = None
     ) -> None:
-        self._conn.execute(
+        self._write(
+            PG_COUNT,
             self._sql.count,
             {
-                "hour": counter_hour(now),
+                "hour": _utc(counter_hour(now)),
                 "name": name,
                 "entry_id": entry_id or "",
                 "lang": lang.value if lang else "",
@@ -774,10 +997,10 @@ class SqlTransaction:
         )
 
     def record_unmatched(self, redacted_text: str, lang: Lang, now: datetime) -> None:
-        self._conn.execute(
-            insert(unmatched).values(
-                lang=lang.value, text_enc=self._keys.encrypt(redacted_text), at=now
-            )
+        self._write(
+            PG_RECORD_UNMATCHED,
+            self._sql.record_unmatched,
+            {"lang": lang.value, "text_enc": self._keys.encrypt(redacted_text), "at": _utc(now)},
         )
 
 

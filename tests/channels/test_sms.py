@@ -305,3 +305,22 @@ async def test_twilio_sender_timeout_is_retryable(
     finally:
         await sender.aclose()
     assert not caught.value.permanent
+
+
+def test_twiml_is_the_document_twilio_s_messaging_response_writes() -> None:
+    from twilio.twiml.messaging_response import MessagingResponse
+
+    from bot.channels.sms import split_sms, twiml
+
+    cases: list[list[str]] = [
+        [],
+        ["hola"],
+        ["a & b <c> \"d\" 'e'", "línea 1\nlínea 2\r\n\tfin", "]]> &amp; 🙂"],
+        ["\n\n".join(("derechos " * 60).strip() for _ in range(8))],
+    ]
+    for texts in cases:
+        reference = MessagingResponse()
+        for text in texts:
+            for part in split_sms(text):
+                reference.message(part)
+        assert twiml(texts) == str(reference)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from bot.models import Channel, ContactState, Lang, Reason, Urgency
+from bot.storage import SqlStore
 from bot.storage.base import (
     CaseNotFound,
     CaseStatus,
@@ -474,3 +476,59 @@ def test_idle_contacts_expire_with_retention_but_opt_outs_stay(store: Store) -> 
         assert tx.is_opted_out(Channel.SMS, "+16175550111")  # the STOP is still honoured
         assert tx.find_contact(Channel.SMS, "+16175550112") is not None  # open case
         assert tx.find_contact(Channel.SMS, "+16175550113") is not None
+
+
+# -- writes sent with the commit (PostgreSQL) ---------------------------------------------
+
+
+def test_deferred_writes_are_seen_by_later_statements_of_the_transaction(store: Store) -> None:
+    """On PostgreSQL state, counters, queued messages and transcript lines go to the server
+    with the next statement that reads, or with COMMIT: a read in the same transaction
+    still sees them, in program order."""
+    state = ContactState(lang=Lang.ES, welcomed=True)
+    with store.transaction() as tx:
+        contact = tx.get_or_create_contact(Channel.SMS, PHONE, NOW)
+        tx.save_state(contact.id, state, NOW)
+        tx.add_transcript(contact.id, None, Direction.IN, "uno", NOW)
+        tx.enqueue_deferred(Channel.SMS, PHONE, "primero", NOW)
+        tx.count("answered", NOW, entry_id="ice-home", lang=Lang.ES)
+        again = tx.find_contact(Channel.SMS, PHONE)
+        assert again is not None and again.state == state
+        assert [line.text for line in tx.transcript(contact.id)] == ["uno"]
+        second = tx.enqueue(Channel.SMS, PHONE, "segundo", NOW)
+        tx.enqueue_deferred(Channel.SMS, PHONE, "tercero", NOW)
+    items = store.claim_outbox(NOW + timedelta(seconds=1))
+    assert [i.text for i in items] == ["primero", "segundo", "tercero"]
+    assert items[1].id == second
+    assert store.counter_totals(NOW - timedelta(hours=1)) == [
+        CounterTotal(name="answered", entry_id="ice-home", lang=Lang.ES, n=1)
+    ]
+
+
+def test_erase_removes_what_was_queued_earlier_in_the_same_transaction(store: Store) -> None:
+    with store.transaction() as tx:
+        contact = tx.get_or_create_contact(Channel.SMS, PHONE, NOW)
+        tx.enqueue_deferred(Channel.SMS, PHONE, "hola", NOW)
+        tx.add_transcript(contact.id, None, Direction.OUT, "hola", NOW)
+        tx.erase_contact(contact.id)
+    assert store.claim_outbox(NOW + timedelta(seconds=1)) == []
+    with store.transaction() as tx:
+        assert tx.find_contact(Channel.SMS, PHONE) is None
+
+
+def test_a_deferred_write_that_fails_rolls_the_whole_transaction_back(store: Store) -> None:
+    """A write sent with COMMIT fails there: nothing of the transaction is kept."""
+    with store.transaction() as tx:
+        contact = tx.get_or_create_contact(Channel.SMS, PHONE, NOW)
+    with pytest.raises((IntegrityError, RuntimeError)), store.transaction() as tx:
+        assert tx.claim_inbound("sms:SM-fail", NOW)
+        tx.save_state(contact.id, ContactState(lang=Lang.ES), NOW)
+        tx.enqueue_deferred(Channel.SMS, PHONE, "lost", NOW)
+        tx.add_transcript(contact.id + 1000, None, Direction.IN, "no such contact", NOW)
+        if not isinstance(store, SqlStore):  # the memory twin checks no foreign keys
+            raise RuntimeError("fails as the database would")
+    with store.transaction() as tx:
+        assert tx.claim_inbound("sms:SM-fail", NOW)
+        kept = tx.get_contact(contact.id)
+        assert kept is not None and kept.state == ContactState()
+    assert store.claim_outbox(NOW + timedelta(seconds=1)) == []

@@ -180,3 +180,86 @@ def test_lost_server_is_storage_unavailable_and_ping_false() -> None:
     with pytest.raises(StorageUnavailable):
         store.claim_outbox(NOW)
     store.close()
+
+
+def _backend_pid(store: object) -> int:
+    from bot.storage.sql import SqlStore
+
+    assert isinstance(store, SqlStore)
+    with store.engine.connect() as conn:
+        return int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+@pytest.mark.postgres
+def test_a_pooled_connection_idle_for_a_while_is_pinged_and_replaced_if_dead(
+    pg_empty: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool keeps the server's threads' connections open (no reconnect per burst), and
+    pings one only after it sat idle: a server restart in between costs no request."""
+    from bot.storage import sql
+
+    url, schema = pg_empty
+    store = open_store(Config(database_url=url, secret_keys=(KEY_A,)), search_path=schema)
+    killer = create_engine(url)
+    try:
+        assert store.engine.pool.size() == sql.PG_POOL_SIZE  # type: ignore[attr-defined]
+        pid = _backend_pid(store)
+        with killer.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        monkeypatch.setattr(sql, "PRE_PING_IDLE_S", 0.0)  # it has been idle long enough
+        with store.transaction() as tx:
+            assert tx.claim_inbound("sms:SM-after-restart", NOW)
+        assert _backend_pid(store) != pid
+    finally:
+        store.close()
+        killer.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_in_steady_use_is_not_pinged_and_a_dead_one_fails_once(
+    pg_empty: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ping per transaction: a connection lost between two busy requests fails the next
+    one as "unavailable" (503, the provider retries), and the one after gets a new one."""
+    from bot.storage import sql
+
+    url, schema = pg_empty
+    store = open_store(Config(database_url=url, secret_keys=(KEY_A,)), search_path=schema)
+    killer = create_engine(url)
+    try:
+        pid = _backend_pid(store)
+        with killer.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        monkeypatch.setattr(sql, "PRE_PING_IDLE_S", 3600.0)
+        with pytest.raises(StorageUnavailable), store.transaction() as tx:
+            tx.claim_inbound("sms:SM-lost", NOW)
+        with store.transaction() as tx:
+            assert tx.claim_inbound("sms:SM-lost", NOW)  # the failed one kept nothing
+    finally:
+        store.close()
+        killer.dispose()
+
+
+@pytest.mark.postgres
+def test_the_idle_ping_leaves_no_transaction_open(
+    pg_empty: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outbox marks sends in autocommit, on a connection the ping may just have used:
+    a ping that left a transaction open made that fail (and the items be sent again)."""
+    from bot.storage import sql
+
+    url, schema = pg_empty
+    store = open_store(Config(database_url=url, secret_keys=(KEY_A,)), search_path=schema)
+    try:
+        with store.transaction() as tx:
+            item_id = tx.enqueue(Channel.SMS, PHONE, "hola", NOW)
+        assert [i.id for i in store.claim_outbox(NOW)] == [item_id]
+        monkeypatch.setattr(sql, "PRE_PING_IDLE_S", 0.0)  # every checkout pings
+        store.mark_sent_many([item_id], NOW)
+        store.mark_retry(item_id, NOW, "x")  # no longer leased: nothing to do, no error
+        assert isinstance(store, sql.SqlStore)
+        with store.engine.connect() as conn:
+            status = conn.execute(text("SELECT status FROM outbox")).scalar_one()
+        assert status == "sent"
+    finally:
+        store.close()
