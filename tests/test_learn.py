@@ -141,7 +141,10 @@ def test_an_edit_that_would_not_load_changes_nothing(faq_dir: Path, tmp_path: Pa
     hotline = faq_dir / "hotline.yaml"
     hotline.write_text(hotline.read_text("utf-8").replace("title:", "titel:", 1), "utf-8")
     before = _snapshot(faq_dir)
-    path = _write(tmp_path, {"text": "ice at my door", "entry": "ice-home", "lang": "en"})
+    path = _write(
+        tmp_path,
+        {"text": "two ice agents knocking on the blue door", "entry": "ice-home", "lang": "en"},
+    )
     rows, _ = read_labelled(path)
     result = learn(faq_dir, rows)
     assert not result.ok
