@@ -122,8 +122,13 @@ def workload(requests: int, senders: int, seed: int, faq_dir: Path) -> list[Send
 
     faq = Faq.load(faq_dir)
     rng = random.Random(seed)
+    # calm questions only: the FAQ has learned urgent messages as examples too, and the share
+    # of urgent ones (cases, forum topics) is the load test's own `--urgent`
+    urgent = set(faq.urgent_examples)
     pool = {
-        lang: sorted({q for e in faq.entries.values() for q in e.text[lang].questions})
+        lang: sorted(
+            {q for e in faq.entries.values() for q in e.text[lang].questions if q not in urgent}
+        )
         for lang in Lang
     }
     per = max(1, requests // senders)
