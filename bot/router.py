@@ -213,7 +213,6 @@ SAFETY_ENTRIES = {
 SAFETY_ENTRY = {reason: entries[0] for reason, entries in SAFETY_ENTRIES.items()}
 
 
-PERSONAL_VIOLENCE_RULES = frozenset({"threat-or-weapon"})
 SAFETY_ANY = frozenset(e for entries in SAFETY_ENTRIES.values() for e in entries)
 
 
@@ -227,18 +226,12 @@ def safety_entry(
     if not fitting:
         return None
     top = match.top
-    violence = SAFETY_ENTRIES[Reason.VIOLENCE]
-    if (
-        confident
-        and top is not None
-        and top.entry_id in SAFETY_ANY
-        # a weapon or a threat to kill: never the ICE-at-the-door answer for a man with a
-        # knife at the door (other violence rules also fire on agents "banging on the door")
-        and (top.entry_id in violence or rule not in PERSONAL_VIOLENCE_RULES)
-    ):
-        return top.entry_id
-    if rule in PERSONAL_VIOLENCE_RULES and (top is None or top.entry_id not in violence):
+    if rule == "threat-or-weapon" and (top is None or top.entry_id not in fitting):
+        # a weapon or a threat to kill gets a violence answer, never the ICE-at-the-door one
+        # the matcher may be sure of for "he's outside the door with a knife"
         return fitting[0]
+    if confident and top is not None and top.entry_id in SAFETY_ANY:
+        return top.entry_id
     for cand in match.candidates[:2]:
         if cand.entry_id in fitting and cand.score >= 0.2:
             return cand.entry_id
